@@ -1,0 +1,3 @@
+"""Rapport: practise difficult clinical conversations with a simulated patient."""
+
+__version__ = "0.1.0"

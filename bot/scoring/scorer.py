@@ -1,0 +1,282 @@
+"""Turn-level scoring: which acts and cues a trainee reply contains, and what they earn.
+
+A reply is split into sentences; each sentence gets the classifier's act (if it is confident) plus any act
+phrase the rule matcher finds. The previous patient line supplies the empathic opportunity: an emotional cue
+that the reply does not answer costs empathy. Everything is deterministic for a given model folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from bot.scoring import pipeline as _pipeline  # registers the rapport_cues factory
+from bot.scoring.feedback import choose_tip
+from bot.scoring.taxonomy import ACTS, BASE, CUE_WEIGHTS, DIMENSIONS, MAX_SCORE, label
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "scorer"
+MODEL_THRESHOLD = 0.3  # below this the classifier's top act is not trusted on its own
+_OPEN_START = re.compile(
+    r"^\s*(what|how|why|which|where|when|who|tell me|describe|in what|could you tell|can you tell|"
+    r"would you tell|can you say|could you say|help me understand)\b",
+    re.I,
+)
+_QUESTION_ACTS = {"open_question", "closed_question"}
+
+
+@dataclass
+class Evidence:
+    start: int
+    end: int
+    text: str
+    label: str
+    effect: str  # "+" earned points, "-" cost points
+
+
+@dataclass
+class Dimension:
+    score: int | None
+    max: int
+    applicable: bool
+    reason: str
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class Detection:
+    name: str  # act or cue name
+    start: int
+    end: int
+    text: str
+    source: str  # model, rule or nlu
+    sentence: int
+
+
+@dataclass
+class TurnScore:
+    acts: list[Detection]
+    cues: list[Detection]
+    dimensions: dict[str, Dimension]
+    tip: dict[str, str]
+    emotion: str | None  # emotion family read in the previous patient line
+
+    @property
+    def act_names(self) -> set[str]:
+        return {a.name for a in self.acts}
+
+    @property
+    def cue_names(self) -> set[str]:
+        return {c.name for c in self.cues}
+
+    def total(self) -> int:
+        return sum(d.score or 0 for d in self.dimensions.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        acts = [{"act": a.name, "label": label(a.name), **_span(a)} for a in self.acts]
+        cues = [{"cue": c.name, "label": label(c.name), **_span(c)} for c in self.cues]
+        dims = {name: asdict(dim) for name, dim in self.dimensions.items()}
+        return {"acts": acts, "cues": cues, "dimensions": dims, "tip": self.tip, "emotion": self.emotion}
+
+
+def _span(d: Detection) -> dict[str, Any]:
+    return {"start": d.start, "end": d.end, "text": d.text, "source": d.source, "sentence": d.sentence}
+
+
+def normalise(text: str) -> str:
+    """Curly quotes to straight ones, character for character, so offsets stay valid."""
+    return text.translate(str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'}))
+
+
+class Scorer:
+    """Loads the pipeline once and scores replies; safe to share within a process."""
+
+    def __init__(self, model_dir: str | Path | None = None, use_model: bool = True) -> None:
+        self.model_dir: Path | None = None
+        if use_model:
+            self.model_dir = Path(model_dir or os.environ.get("RAPPORT_SCORER_MODEL") or DEFAULT_MODEL_DIR)
+            if not (self.model_dir / "config.cfg").exists():
+                raise FileNotFoundError(
+                    f"No scorer model at {self.model_dir}. Train it with `make train` "
+                    "(or `rapport train-scorer`), or point RAPPORT_SCORER_MODEL at a model folder."
+                )
+            self.nlp: Language = spacy.load(self.model_dir)
+        else:
+            self.nlp = _pipeline.blank_pipeline()
+        self._textcat = self.nlp.get_pipe("textcat") if "textcat" in self.nlp.pipe_names else None
+        self._sentencizer = self.nlp.get_pipe("sentencizer")
+        self._cues = self.nlp.get_pipe("rapport_cues")
+        self._emotions = _pipeline.load_lexicon()["emotions"]
+
+    # -- analysis -------------------------------------------------------------------------------------------
+    def analyse(self, text: str) -> tuple[Doc, list[Detection], list[Detection]]:
+        """Sentence acts and cues of a reply, with character offsets into ``text``."""
+        doc = self.nlp.make_doc(normalise(text))
+        doc = self._cues(self._sentencizer(doc))
+        sents = list(doc.sents)
+        predictions: list[tuple[str, float] | None] = [None] * len(sents)
+        if self._textcat is not None and sents:
+            sent_docs = [s.as_doc() for s in sents]
+            for i, sdoc in enumerate(self._textcat.pipe(sent_docs)):
+                if sdoc.cats:
+                    best = max(sdoc.cats.items(), key=lambda kv: kv[1])
+                    predictions[i] = best
+        acts: list[Detection] = []
+        cues: list[Detection] = []
+        rule_spans = list(doc.spans[_pipeline.SPANS_KEY])
+        for i, sent in enumerate(sents):
+            found: dict[str, Detection] = {}
+            for span in rule_spans:
+                if span.start < sent.start or span.end > sent.end:
+                    continue
+                kind, name = span.label_.split(":", 1)
+                det = Detection(name, span.start_char, span.end_char, span.text, "rule", i)
+                if kind == "act":
+                    found.setdefault(name, det)
+                else:
+                    cues.append(det)
+            sent_text = sent.text.strip()
+            start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
+            whole = Detection("", start, start + len(sent_text), sent_text, "model", i)
+            pred = predictions[i]
+            if pred and pred[1] >= MODEL_THRESHOLD and pred[0] not in found:
+                found[pred[0]] = Detection(pred[0], whole.start, whole.end, whole.text, "model", i)
+            self._question_shape(sent_text, whole, found)
+            acts.extend(found.values())
+        return doc, acts, _dedupe(cues)
+
+    @staticmethod
+    def _question_shape(sent_text: str, whole: Detection, found: dict[str, Detection]) -> None:
+        """A sentence ending in '?' is a question; its wording decides open or closed (MITI)."""
+        if not sent_text.endswith("?"):
+            return
+        kind = "open_question" if _OPEN_START.search(sent_text) else "closed_question"
+        other = ({"open_question", "closed_question"} - {kind}).pop()
+        if other in found and found[other].source == "model":
+            del found[other]
+        question_like = any(ACTS[n].question for n in found if n in ACTS and n not in _QUESTION_ACTS)
+        if kind not in found and not question_like:
+            found[kind] = Detection(kind, whole.start, whole.end, whole.text, "rule", whole.sentence)
+
+    def emotion_in(self, patient_line: str | None) -> str | None:
+        """The strongest emotion family in the patient's line, or None when there is no emotional cue."""
+        if not patient_line:
+            return None
+        low = " " + normalise(patient_line).lower() + " "
+        for family, words in self._emotions.items():
+            for word in words:
+                if re.search(r"(?<![a-z])" + re.escape(word.lower()) + r"(?![a-z])", low):
+                    return family
+        return None
+
+    # -- scoring --------------------------------------------------------------------------------------------
+    def score(
+        self,
+        text: str,
+        context: str | None = None,
+        previous_acts: Iterable[str] = (),
+        extra_jargon: Sequence[str] = (),
+        nlu_intent: tuple[str, float] | None = None,
+    ) -> TurnScore:
+        """Score one trainee reply given the patient's previous line and the trainee's earlier acts.
+
+        ``nlu_intent`` (Rasa's whole-message intent and confidence) is used only when neither the
+        classifier nor the rules found any act, so Rasa and the scorer never contradict each other.
+        """
+        _, acts, cues = self.analyse(text)
+        norm = normalise(text)
+        cues.extend(_extra_jargon(norm, extra_jargon, {(c.start, c.end) for c in cues}))
+        if not acts and nlu_intent and nlu_intent[0] in ACTS and nlu_intent[1] >= 0.5:
+            acts.append(Detection(nlu_intent[0], 0, len(norm.rstrip()), norm.rstrip(), "nlu", 0))
+        emotion = self.emotion_in(context)
+        names = {a.name for a in acts}
+        dims = {dim: _dimension(dim, acts, cues, emotion) for dim in DIMENSIONS}
+        tip = choose_tip(names, {c.name for c in cues}, emotion, set(previous_acts))
+        return TurnScore(acts=acts, cues=cues, dimensions=dims, tip=tip, emotion=emotion)
+
+
+def _dedupe(cues: list[Detection]) -> list[Detection]:
+    seen: set[tuple[str, int, int]] = set()
+    out = []
+    for cue in cues:
+        key = (cue.name, cue.start, cue.end)
+        if key not in seen:
+            seen.add(key)
+            out.append(cue)
+    return out
+
+
+def _extra_jargon(text: str, terms: Sequence[str], taken: set[tuple[int, int]]) -> list[Detection]:
+    found = []
+    low = text.lower()
+    for term in terms:
+        for m in re.finditer(r"(?<![a-z])" + re.escape(term.lower()) + r"(?![a-z])", low):
+            if (m.start(), m.end()) not in taken:
+                found.append(Detection("jargon", m.start(), m.end(), text[m.start() : m.end()], "rule", -1))
+    return found
+
+
+def _dimension(dim: str, acts: list[Detection], cues: list[Detection], emotion: str | None) -> Dimension:
+    """Base score plus each distinct act's and cue's weight, clamped to 0-4, with the evidence kept."""
+    evidence: list[Evidence] = []
+    total = 0
+    counted: set[str] = set()
+    for det in acts:
+        weight = ACTS[det.name].weights.get(dim, 0) if det.name in ACTS else 0
+        if weight and det.name not in counted:
+            counted.add(det.name)
+            total += weight
+            evidence.append(Evidence(det.start, det.end, det.text, label(det.name), "+" if weight > 0 else "-"))
+    for det in cues:
+        weight = CUE_WEIGHTS.get(det.name, {}).get(dim, 0)
+        if weight and det.name not in counted:
+            counted.add(det.name)
+            total += weight
+            evidence.append(Evidence(det.start, det.end, det.text, label(det.name), "-"))
+    empathic = any(det.name in ACTS and ACTS[det.name].empathic for det in acts)
+    if dim == "empathy" and emotion and not empathic:
+        return Dimension(0, MAX_SCORE, True, f"The patient's {emotion} was left unanswered.", evidence)
+    applicable = bool(counted) or (dim == "empathy" and emotion is not None)
+    if not applicable:
+        return Dimension(None, MAX_SCORE, False, _NOT_APPLICABLE[dim], [])
+    score = max(0, min(MAX_SCORE, BASE[dim] + total))
+    return Dimension(score, MAX_SCORE, True, _reason(evidence), evidence)
+
+
+_NOT_APPLICABLE = {
+    "empathy": "No emotional cue to answer and no empathic move in this turn.",
+    "collaboration": "Nothing in this turn shares or takes power.",
+    "shared_decision": "No decision in play in this turn.",
+}
+
+
+def _reason(evidence: list[Evidence]) -> str:
+    plus = sorted({e.label for e in evidence if e.effect == "+"})
+    minus = sorted({e.label for e in evidence if e.effect == "-"})
+    parts = []
+    if plus:
+        parts.append("earned by " + ", ".join(p.lower() for p in plus))
+    if minus:
+        parts.append("lost to " + ", ".join(m.lower() for m in minus))
+    return ("; ".join(parts) or "neutral").capitalize() + "."
+
+
+_DEFAULT: Scorer | None = None
+
+
+def default_scorer() -> Scorer:
+    """The process-wide scorer, loaded on first use (never at import time)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Scorer()
+    return _DEFAULT

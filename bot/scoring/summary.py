@@ -1,0 +1,165 @@
+"""Session summaries: dimension means, MITI-style metrics and the SPIKES checklist.
+
+Works on the plain dictionaries that ``TurnScore.to_dict`` produces, so a report can be rebuilt from
+storage years later without re-scoring. MITI thresholds are the manual's expert opinion, not norms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.scoring.taxonomy import ACTS, DIMENSIONS, MAX_SCORE
+
+MITI_THRESHOLDS = {
+    "reflection_to_question": {"fair": 1.0, "good": 2.0},
+    "percent_complex": {"fair": 40.0, "good": 50.0},
+}
+MITI_NOTE = (
+    "Thresholds are expert opinion from the MITI 4.2.1 manual (Moyers, Manuel & Ernst), not norms; "
+    "they describe counselling sessions, so read them as a guide in other conversations."
+)
+EMPATHIC_ACTS = {a.name for a in ACTS.values() if a.empathic and a.name.startswith("nurse_")} | {
+    "complex_reflection"
+}
+STRATEGY_ACTS = {"option_talk", "decision_talk", "team_talk"}
+
+
+def _acts(score: dict[str, Any] | None) -> set[str]:
+    return {a["act"] for a in (score or {}).get("acts", [])}
+
+
+def _cues(score: dict[str, Any] | None) -> set[str]:
+    return {c["cue"] for c in (score or {}).get("cues", [])}
+
+
+def _total(score: dict[str, Any]) -> int:
+    return sum((d.get("score") or 0) for d in score["dimensions"].values())
+
+
+def miti_metrics(scores: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Counts per MITI code across the session and the two ratio metrics with their bands."""
+    q = oq = sr = cr = adherent = non_adherent = 0
+    for score in scores:
+        for act in score.get("acts", []):
+            meta = ACTS.get(act["act"])
+            if meta is None:
+                continue
+            q += int(meta.question)
+            oq += int(meta.question and act["act"] != "closed_question")
+            sr += int(meta.reflection == "simple")
+            cr += int(meta.reflection == "complex")
+            adherent += int(meta.mi_adherent)
+            non_adherent += int(meta.mi_non_adherent)
+    r2q = round((sr + cr) / q, 2) if q else None
+    pct = round(100.0 * cr / (sr + cr), 1) if (sr + cr) else None
+    return {
+        "questions": q,
+        "open_questions": oq,
+        "simple_reflections": sr,
+        "complex_reflections": cr,
+        "reflection_to_question": r2q,
+        "percent_complex": pct,
+        "mi_adherent": adherent,
+        "mi_non_adherent": non_adherent,
+        "bands": {
+            "reflection_to_question": _band(r2q, MITI_THRESHOLDS["reflection_to_question"]),
+            "percent_complex": _band(pct, MITI_THRESHOLDS["percent_complex"]),
+        },
+        "thresholds": MITI_THRESHOLDS,
+        "note": MITI_NOTE,
+    }
+
+
+def _band(value: float | None, limits: dict[str, float]) -> str | None:
+    if value is None:
+        return None
+    if value >= limits["good"]:
+        return "good"
+    return "fair" if value >= limits["fair"] else "below fair"
+
+
+def _first(turns: Sequence[tuple[int, set[str], set[str]]], want: set[str], cue: str | None = None) -> int | None:
+    for index, acts, cues in turns:
+        if acts & want or (cue is not None and cue in cues):
+            return index
+    return None
+
+
+def spikes_checklist(scores: Sequence[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """SPIKES steps as done, missed or out of order (Baile et al. 2000): presence and order, not a scale."""
+    turns = [(i, _acts(s), _cues(s)) for i, s in scores]
+    news = next((i for i, a, c in turns if "bad_news" in c and "give_information" in a), None)
+    if news is None:
+        news = next((i for i, _, c in turns if "bad_news" in c), None)
+    setting = _first(turns, {"greet_introduce"})
+    perception = _first(turns, {"perception_check"})
+    invitation = _first(turns, {"invitation"})
+    warning = _first(turns, {"warning_shot"})
+    after_news = [t for t in turns if news is not None and t[0] >= news]
+    emotions = _first(after_news, EMPATHIC_ACTS)
+    strategy = _first(after_news, STRATEGY_ACTS | {"summarise"})
+    summary = _first([t for t in turns if news is not None and t[0] > news], {"summarise", "check_understanding"})
+    news_jargon = news is not None and any(i == news and "jargon" in c for i, _, c in turns)
+
+    def step(key: str, label: str, turn: int | None, before: int | None = None, note: str = "") -> dict[str, Any]:
+        if turn is None:
+            status = "missed"
+        elif before is not None and turn > before:
+            status = "out_of_order"
+        else:
+            status = "done"
+        return {"step": key, "label": label, "status": status, "turn": turn, "note": note}
+
+    return [
+        step("setting", "Setting: introduced yourself and your role", setting, news),
+        step("perception", "Perception: asked what the patient already knows", perception, news,
+             "Ask what they know before you tell."),
+        step("invitation", "Invitation: asked how much the patient wants to know", invitation, news),
+        step("warning_shot", "Knowledge: a warning shot before the news", warning, news,
+             "One sentence of preparation before the news itself."),
+        step("knowledge", "Knowledge: the news in plain words", None if news_jargon else news, None,
+             "Jargon in the news itself counts as missed." if news_jargon else ""),
+        step("emotions", "Emotions: responded to the emotion after the news", emotions, strategy,
+             "Address the emotion before moving on to plans."),
+        step("strategy", "Strategy: options and a plan made together", strategy),
+        step("summary", "Summary: summarised or checked understanding", summary),
+    ]
+
+
+def summarise_session(turns: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Everything the report needs from scored trainee turns: ``[{"index", "text", "score"}, ...]``."""
+    scored = [t for t in turns if t.get("score")]
+    dims: dict[str, Any] = {}
+    for dim in DIMENSIONS:
+        values = [t["score"]["dimensions"][dim]["score"] for t in scored
+                  if t["score"]["dimensions"][dim]["score"] is not None]
+        dims[dim] = {
+            "mean": round(sum(values) / len(values), 2) if values else None,
+            "max": MAX_SCORE,
+            "turns": len(values),
+        }
+    strongest = weakest = None
+    if scored:
+        best = max(scored, key=lambda t: (_total(t["score"]), -t["index"]))
+        worst = min(scored, key=lambda t: (_total(t["score"]), t["index"]))
+        strongest = _turn_pick(best)
+        weakest = _turn_pick(worst)
+    return {
+        "dimensions": dims,
+        "miti": miti_metrics([t["score"] for t in scored]),
+        "spikes": spikes_checklist([(t["index"], t["score"]) for t in scored]),
+        "strongest": strongest,
+        "weakest": weakest,
+    }
+
+
+def _turn_pick(turn: dict[str, Any]) -> dict[str, Any]:
+    score = turn["score"]
+    return {
+        "index": turn["index"],
+        "text": turn["text"],
+        "total": _total(score),
+        "tip": score["tip"]["text"],
+        "alternative": score["tip"]["alternative"],
+    }

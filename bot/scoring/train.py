@@ -1,0 +1,112 @@
+"""Train the scorer's act classifier on NLU examples written for this project.
+
+The examples live in Rasa NLU YAML (``data/nlu``) so the Rasa intents and the scorer share one taxonomy;
+this module reads that YAML itself and never imports Rasa. Training is seeded, so the same data gives the
+same model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import spacy
+import yaml
+from spacy.training import Example
+from spacy.util import fix_random_seed, minibatch
+
+from bot.scoring.pipeline import blank_pipeline
+from bot.scoring.taxonomy import CLINICAL_ACTS
+
+log = logging.getLogger(__name__)
+_ENTITY = re.compile(r"\[([^\]]+)\]\([^)]+\)")
+
+
+def read_nlu_examples(paths: Iterable[Path]) -> list[tuple[str, str]]:
+    """(text, intent) pairs from Rasa NLU YAML files, entity markup stripped."""
+    pairs: list[tuple[str, str]] = []
+    for path in sorted(paths):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in data.get("nlu") or []:
+            intent = block.get("intent")
+            if not intent:
+                continue
+            for line in str(block.get("examples", "")).splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    pairs.append((_ENTITY.sub(r"\1", line[2:].strip()), intent))
+    return pairs
+
+
+def nlu_files(data_dir: Path) -> list[Path]:
+    return sorted(p for p in data_dir.rglob("*.yml") if p.is_file())
+
+
+def data_fingerprint(files: Sequence[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def train_act_model(
+    pairs: Sequence[tuple[str, str]],
+    labels: Sequence[str] = CLINICAL_ACTS,
+    epochs: int = 12,
+    seed: int = 13,
+) -> spacy.language.Language:
+    """Fit the textcat on the given pairs; pairs whose label is not in ``labels`` are ignored."""
+    fix_random_seed(seed)
+    rng = random.Random(seed)
+    nlp = blank_pipeline(with_textcat=True)
+    textcat = nlp.get_pipe("textcat")
+    for name in labels:
+        textcat.add_label(name)  # type: ignore[attr-defined]
+    wanted = set(labels)
+    examples = []
+    for text, intent in pairs:
+        if intent not in wanted:
+            continue
+        doc = nlp.make_doc(text)
+        cats = {name: float(name == intent) for name in labels}
+        examples.append(Example.from_dict(doc, {"cats": cats}))
+    if not examples:
+        raise ValueError("no training examples for the scorer's act labels")
+    with nlp.select_pipes(enable=["textcat"]):
+        optimizer = nlp.initialize(lambda: examples)
+        for epoch in range(epochs):
+            rng.shuffle(examples)
+            losses: dict[str, float] = {}
+            for batch in minibatch(examples, size=16):
+                nlp.update(batch, sgd=optimizer, losses=losses, drop=0.1)
+            log.info("epoch %d loss %.3f", epoch, losses.get("textcat", 0.0))
+    return nlp
+
+
+def train_from_dir(data_dir: Path, out_dir: Path, epochs: int = 12, seed: int = 13) -> dict[str, object]:
+    """Train on every NLU YAML file under ``data_dir`` and write a model folder; returns its metadata."""
+    files = nlu_files(data_dir)
+    pairs = read_nlu_examples(files)
+    started = time.perf_counter()
+    nlp = train_act_model(pairs, epochs=epochs, seed=seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(out_dir)
+    meta = {
+        "fingerprint": data_fingerprint(files),
+        "examples": sum(1 for _, intent in pairs if intent in CLINICAL_ACTS),
+        "labels": list(CLINICAL_ACTS),
+        "epochs": epochs,
+        "seed": seed,
+        "train_seconds": round(time.perf_counter() - started, 2),
+        "source": str(data_dir),
+    }
+    (out_dir / "rapport_meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    return meta

@@ -1,0 +1,148 @@
+/* Rapport — home page: display name, scenario cards, recent sessions. */
+(function () {
+  'use strict';
+  var R = window.Rapport;
+  var h = R.h;
+
+  var nameInput = document.getElementById('display-name');
+  var list = document.getElementById('scenario-list');
+  var busy = false;
+
+  R.initErrorNotice();
+
+  /* ----- display name ----- */
+  nameInput.value = R.getDisplayName();
+  nameInput.addEventListener('input', function () { R.setDisplayName(nameInput.value.trim()); });
+
+  /* ----- health (quiet unless something is down) ----- */
+  R.api('GET', '/api/health').then(function (res) {
+    var box = document.getElementById('health-notice');
+    if (res.ok && res.data && (res.data.rasa === false || res.data.actions === false)) {
+      box.textContent = 'The simulated patient is offline at the moment. You can start a session, but replies may fail until it is back.';
+      box.hidden = false;
+    }
+  });
+
+  /* ----- scenarios ----- */
+  function difficultyLabel(d) {
+    if (d === 'gentle') return 'Gentle';
+    if (d === 'hard') return 'Hard';
+    return R.capitalise(d);
+  }
+
+  function scenarioCard(sc, i) {
+    var id = 'sc-' + i;
+    var patient = sc.patient || {};
+    var diffs = Array.isArray(sc.difficulties) && sc.difficulties.length ? sc.difficulties : ['gentle'];
+    var select = h('select', { id: id + '-difficulty', class: 'difficulty-select', name: 'difficulty' });
+    diffs.forEach(function (d) { select.appendChild(h('option', { value: d }, difficultyLabel(d))); });
+    var exam = h('input', { type: 'checkbox', id: id + '-exam', class: 'exam-checkbox', name: 'exam_mode' });
+    var start = h('button', { type: 'button', class: 'btn btn-primary start-button', 'aria-describedby': id + '-title' }, 'Start');
+
+    var patientLine = [patient.name, patient.age != null ? String(patient.age) : null].filter(Boolean).join(', ');
+    var goals = h('ul', { class: 'goals' });
+    (sc.learning_goals || []).forEach(function (g) { goals.appendChild(h('li', null, g)); });
+
+    var card = h('article', { class: 'scenario-card', 'data-scenario-id': sc.id, 'aria-labelledby': id + '-title' },
+      h('div', { class: 'card-top' },
+        sc.theme ? h('span', { class: 'theme-tag' }, String(sc.theme).replace(/-/g, ' ')) : null,
+        h('h3', { id: id + '-title', class: 'card-title' }, sc.title || sc.id)),
+      sc.summary ? h('p', { class: 'card-summary' }, sc.summary) : null,
+      h('dl', { class: 'card-facts' },
+        sc.setting ? [h('dt', null, 'Setting'), h('dd', { class: 'setting' }, sc.setting)] : null,
+        h('dt', null, 'Patient'),
+        h('dd', { class: 'patient' },
+          patientLine ? h('strong', null, patientLine) : null,
+          patient.summary ? [patientLine ? ' — ' : '', patient.summary] : null)),
+      (sc.learning_goals && sc.learning_goals.length) ? h('div', { class: 'card-goals' }, h('h4', null, 'Learning goals'), goals) : null,
+      h('div', { class: 'card-actions' },
+        h('div', { class: 'field field-inline' }, h('label', { for: id + '-difficulty' }, 'Difficulty'), select),
+        h('div', { class: 'check' }, exam, h('label', { for: id + '-exam' }, 'Exam mode (hide live scores)')),
+        start));
+
+    start.addEventListener('click', function () { startSession(sc, select.value, exam.checked, start); });
+    return card;
+  }
+
+  function startSession(sc, difficulty, examMode, button) {
+    if (busy) return;
+    var name = nameInput.value.trim();
+    if (!name) {
+      R.showError('Please enter a display name before starting.');
+      nameInput.focus();
+      return;
+    }
+    R.setDisplayName(name);
+    R.hideError();
+    busy = true;
+    var label = button.textContent;
+    button.disabled = true;
+    button.textContent = 'Starting…';
+    R.api('POST', '/api/sessions', {
+      display_name: name, scenario_id: sc.id, difficulty: difficulty, exam_mode: !!examMode
+    }).then(function (res) {
+      if (res.ok && res.data && res.data.session) {
+        var s = res.data.session;
+        if (!s.scenario_title) s.scenario_title = sc.title;
+        R.rememberSession(s);
+        window.location.href = 'session.html?id=' + encodeURIComponent(s.id);
+        return;
+      }
+      busy = false;
+      button.disabled = false;
+      button.textContent = label;
+      R.showError(res.error ? res.error.message : 'Could not start the session.');
+    });
+  }
+
+  function loadScenarios() {
+    R.api('GET', '/api/scenarios').then(function (res) {
+      R.clear(list);
+      list.setAttribute('aria-busy', 'false');
+      if (!res.ok) {
+        list.appendChild(h('div', { class: 'empty-state' },
+          h('p', null, 'Could not load the scenarios: ' + (res.error ? res.error.message : 'unknown error')),
+          h('button', { type: 'button', class: 'btn', onclick: function () { list.setAttribute('aria-busy', 'true'); loadScenarios(); } }, 'Try again')));
+        return;
+      }
+      var scenarios = (res.data && res.data.scenarios) || [];
+      if (!scenarios.length) {
+        list.appendChild(h('p', { class: 'muted' }, 'No scenarios are available yet.'));
+        return;
+      }
+      scenarios.forEach(function (sc, i) { list.appendChild(scenarioCard(sc, i)); });
+    });
+  }
+
+  /* ----- recent sessions ----- */
+  function renderRecent() {
+    var ul = document.getElementById('recent-sessions');
+    var empty = document.getElementById('recent-empty');
+    var clearBtn = document.getElementById('clear-recent');
+    R.clear(ul);
+    var items = R.getRecent();
+    empty.hidden = items.length > 0;
+    clearBtn.hidden = items.length === 0;
+    items.forEach(function (s) {
+      var ended = s.status === 'ended';
+      var meta = [R.formatDate(s.created_at), s.difficulty ? difficultyLabel(s.difficulty) : null, ended ? 'Ended' : 'In progress']
+        .filter(Boolean).join(' · ');
+      ul.appendChild(h('li', { class: 'recent-item' + (ended ? ' is-ended' : '') },
+        h('div', { class: 'recent-info' },
+          h('span', { class: 'recent-title' }, s.scenario_title || 'Practice session'),
+          h('span', { class: 'recent-meta' }, meta)),
+        h('div', { class: 'recent-links' },
+          h('a', { class: 'btn btn-small' + (ended ? ' btn-quiet' : ''), href: 'session.html?id=' + encodeURIComponent(s.id) },
+            ended ? 'Open chat' : 'Resume'),
+          h('a', { class: 'btn btn-small' + (ended ? '' : ' btn-quiet'), href: 'report.html?id=' + encodeURIComponent(s.id) }, 'Report'))));
+    });
+  }
+
+  document.getElementById('clear-recent').addEventListener('click', function () {
+    R.forgetRecent();
+    renderRecent();
+  });
+
+  renderRecent();
+  loadScenarios();
+})();

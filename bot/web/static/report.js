@@ -1,0 +1,259 @@
+/* Rapport — session report page. */
+(function () {
+  'use strict';
+  var R = window.Rapport;
+  var h = R.h;
+
+  var sessionId = R.qs('id');
+  var root = document.getElementById('report');
+
+  R.initErrorNotice();
+  document.getElementById('print-button').addEventListener('click', function () { window.print(); });
+  if (sessionId) document.getElementById('chat-link').setAttribute('href', 'session.html?id=' + encodeURIComponent(sessionId));
+  else document.getElementById('chat-link').hidden = true;
+
+  var MITI_NOTE = 'Expert-opinion benchmarks from the MITI 4.2.1 manual, not norms.';
+
+  function section(id, title, intro) {
+    return h('section', { id: id, class: 'report-section', 'aria-labelledby': id + '-heading' },
+      h('h2', { id: id + '-heading' }, title),
+      intro ? h('p', { class: 'section-intro muted' }, intro) : null);
+  }
+
+  function turnLink(index) {
+    if (index == null) return null;
+    return h('a', { href: '#turn-' + index, class: 'turn-ref' }, 'turn ' + index);
+  }
+
+  /* ----- header ----- */
+  function renderHeader(rep) {
+    var s = rep.session || {};
+    var sc = rep.scenario || {};
+    var p = sc.patient || {};
+    var title = sc.title || s.scenario_title || 'Practice session';
+    document.title = 'Report: ' + title + ' — Rapport';
+    var facts = h('dl', { class: 'report-facts' });
+    function fact(k, v) { if (v) { facts.appendChild(h('dt', null, k)); facts.appendChild(h('dd', null, v)); } }
+    fact('Trainee', s.display_name);
+    fact('Patient', [p.name, p.age != null ? String(p.age) : null].filter(Boolean).join(', '));
+    fact('Difficulty', s.difficulty ? R.capitalise(s.difficulty) : null);
+    fact('Started', R.formatDate(s.created_at));
+    var endedText = s.status === 'ended'
+      ? (R.formatDate(s.ended_at) || 'Yes') + (s.ended_by === 'patient' ? ' (natural close)' : s.ended_by === 'trainee' ? ' (by you)' : '')
+      : 'Still in progress';
+    fact('Ended', endedText);
+    fact('Exam mode', s.exam_mode ? 'On' : 'Off');
+    return h('header', { class: 'report-header' },
+      h('p', { class: 'eyebrow' }, 'Session report'),
+      h('h1', null, title),
+      sc.setting ? h('p', { class: 'muted setting' }, sc.setting) : null,
+      facts);
+  }
+
+  /* ----- outcome ----- */
+  function renderOutcome(rep) {
+    var sec = section('outcome', 'Outcome');
+    sec.appendChild(h('p', { class: 'outcome-text' }, rep.outcome || 'No outcome recorded.'));
+    return sec;
+  }
+
+  /* ----- dimensions ----- */
+  function renderDimensions(rep) {
+    var sec = section('dimensions', 'Scores across the session', 'Mean score per dimension over the turns where it applied (0–4).');
+    var grid = h('div', { class: 'dims dims-report' });
+    var dims = rep.dimensions || {};
+    R.DIMENSIONS.forEach(function (d) {
+      var dim = dims[d.key] || {};
+      var applicable = typeof dim.mean === 'number' && (dim.turns == null || dim.turns > 0);
+      var meter = R.dimensionMeter(d.label, { score: applicable ? dim.mean : null, max: dim.max || 4, applicable: applicable }, { reason: false });
+      meter.appendChild(h('p', { class: 'dim-reason' },
+        applicable ? 'Mean over ' + dim.turns + ' turn' + (dim.turns === 1 ? '' : 's') : 'Not applicable in this session'));
+      grid.appendChild(meter);
+    });
+    sec.appendChild(grid);
+    return sec;
+  }
+
+  /* ----- MITI ----- */
+  function bandBadge(band) {
+    if (!band) return h('span', { class: 'band band-none' }, 'not enough data');
+    var cls = band === 'good' ? 'band-good' : band === 'fair' ? 'band-fair' : 'band-below';
+    var sym = band === 'good' ? '● ' : band === 'fair' ? '◐ ' : '○ ';
+    return h('span', { class: 'band ' + cls }, h('span', { 'aria-hidden': 'true' }, sym), band);
+  }
+
+  function renderMiti(rep) {
+    var m = rep.miti || {};
+    var bands = m.bands || {};
+    var th = m.thresholds || {};
+    var sec = section('miti', 'MI-style summary (MITI)');
+    var rtqTh = th.reflection_to_question || {};
+    var pcTh = th.percent_complex || {};
+    function ratio(v) { var s = R.formatNumber(v, 2); return s == null ? '—' : s + ' : 1'; }
+    function pct(v) { var s = R.formatNumber(v, 1); return s == null ? '—' : s + '%'; }
+
+    var rtqVal = R.formatNumber(m.reflection_to_question, 2);
+    var pcVal = R.formatNumber(m.percent_complex, 1);
+    var rows = [
+      ['Reflection-to-question ratio', rtqVal == null ? 'n/a' : rtqVal + ' : 1', ratio(rtqTh.fair), ratio(rtqTh.good), bandBadge(bands.reflection_to_question)],
+      ['% complex reflections', pcVal == null ? 'n/a' : pcVal + '%', pct(pcTh.fair), pct(pcTh.good), bandBadge(bands.percent_complex)],
+      ['MI-adherent (seek collaboration, affirm, emphasise autonomy)', String(m.mi_adherent != null ? m.mi_adherent : '—'), '—', '—',
+        h('span', { class: 'band band-none' }, 'count; higher is better')],
+      ['MI-non-adherent (confront, persuade)', String(m.mi_non_adherent != null ? m.mi_non_adherent : '—'), '—', '—',
+        h('span', { class: 'band band-none' }, 'count; lower is better')]
+    ];
+    var tbody = h('tbody');
+    rows.forEach(function (r) {
+      tbody.appendChild(h('tr', null, h('th', { scope: 'row' }, r[0]), h('td', { class: 'num' }, r[1]),
+        h('td', { class: 'num' }, r[2]), h('td', { class: 'num' }, r[3]), h('td', null, r[4])));
+    });
+    var table = h('table', { class: 'data-table miti-table' },
+      h('caption', null, 'Benchmarks: ' + MITI_NOTE),
+      h('thead', null, h('tr', null,
+        h('th', { scope: 'col' }, 'Metric'), h('th', { scope: 'col', class: 'num' }, 'You'),
+        h('th', { scope: 'col', class: 'num' }, 'Fair'), h('th', { scope: 'col', class: 'num' }, 'Good'),
+        h('th', { scope: 'col' }, 'Band'))),
+      tbody);
+    sec.appendChild(h('div', { class: 'table-scroll' }, table));
+
+    var counts = h('ul', { class: 'count-list' });
+    [['Questions', m.questions], ['Open questions', m.open_questions], ['Simple reflections', m.simple_reflections],
+      ['Complex reflections', m.complex_reflections]].forEach(function (c) {
+      counts.appendChild(h('li', null, h('span', { class: 'count-num' }, c[1] != null ? String(c[1]) : '—'), ' ', c[0]));
+    });
+    sec.appendChild(counts);
+    sec.appendChild(h('p', { class: 'benchmark-note' },
+      h('strong', null, 'Note: '), 'these thresholds are expert-opinion benchmarks from the MITI 4.2.1 manual, not norms.',
+      m.note && m.note.indexOf('not norms') < 0 ? ' ' + m.note : null,
+      ' Automated coding is least reliable at telling simple from complex reflections.'));
+    return sec;
+  }
+
+  /* ----- SPIKES ----- */
+  var SPIKES_STATUS = {
+    done: { sym: '✓', text: 'Done', cls: 'st-done' },
+    missed: { sym: '✗', text: 'Missed', cls: 'st-missed' },
+    out_of_order: { sym: '⚠', text: 'Out of order', cls: 'st-order' }
+  };
+
+  function renderSpikes(rep) {
+    var sec = section('spikes', 'SPIKES checklist', 'Steps for breaking difficult news (Baile, Buckman et al., 2000): presence and order.');
+    var items = rep.spikes || [];
+    if (!items.length) {
+      sec.appendChild(h('p', { class: 'muted' }, 'SPIKES does not apply to this scenario.'));
+      return sec;
+    }
+    var ol = h('ol', { class: 'checklist' });
+    items.forEach(function (it) {
+      var st = SPIKES_STATUS[it.status] || { sym: '?', text: it.status || 'Unknown', cls: 'st-unknown' };
+      ol.appendChild(h('li', { class: 'check-item ' + st.cls, 'data-step': it.step || '' },
+        h('span', { class: 'check-sym', 'aria-hidden': 'true' }, st.sym),
+        h('div', { class: 'check-body' },
+          h('p', { class: 'check-label' }, h('span', { class: 'check-status' }, st.text + ': '), it.label || it.step,
+            it.turn != null ? [' (', turnLink(it.turn), ')'] : null),
+          it.note ? h('p', { class: 'check-note' }, it.note) : null)));
+    });
+    sec.appendChild(ol);
+    return sec;
+  }
+
+  /* ----- hidden concerns ----- */
+  function renderConcerns(rep) {
+    var sec = section('concerns', 'Hidden concerns', 'What the patient was holding back, and whether the conversation made room for it.');
+    var items = rep.concerns || [];
+    if (!items.length) { sec.appendChild(h('p', { class: 'muted' }, 'This scenario has no hidden concerns.')); return sec; }
+    var ul = h('ul', { class: 'checklist' });
+    items.forEach(function (c) {
+      ul.appendChild(h('li', { class: 'check-item ' + (c.revealed ? 'st-done' : 'st-missed') },
+        h('span', { class: 'check-sym', 'aria-hidden': 'true' }, c.revealed ? '✓' : '✗'),
+        h('div', { class: 'check-body' },
+          h('p', { class: 'check-label' }, h('span', { class: 'check-status' }, c.revealed ? 'Revealed: ' : 'Missed: '), c.summary))));
+    });
+    sec.appendChild(ul);
+    return sec;
+  }
+
+  /* ----- strongest / weakest ----- */
+  function highlightCard(kind, t) {
+    var title = kind === 'strongest' ? 'Strongest turn' : 'Weakest turn';
+    var card = h('div', { class: 'moment moment-' + kind, id: kind + '-turn' }, h('h3', null, title));
+    if (!t) { card.appendChild(h('p', { class: 'muted' }, 'Not enough scored turns.')); return card; }
+    card.appendChild(h('p', { class: 'moment-meta' }, R.capitalise(kind === 'strongest' ? 'best' : 'lowest') + ' total score: ' +
+      (t.total != null ? t.total : '—') + ' · ', turnLink(t.index)));
+    card.appendChild(h('blockquote', { class: 'moment-text' }, t.text));
+    if (t.alternative) {
+      card.appendChild(h('p', { class: 'tip-alt' }, h('strong', null, kind === 'strongest' ? 'Could be even better: ' : 'Better alternative: '),
+        h('q', null, t.alternative)));
+    }
+    return card;
+  }
+
+  function renderMoments(rep) {
+    var sec = section('moments', 'Strongest and weakest moments');
+    sec.appendChild(h('div', { class: 'moments' }, highlightCard('strongest', rep.strongest), highlightCard('weakest', rep.weakest)));
+    return sec;
+  }
+
+  /* ----- transcript ----- */
+  function renderTranscript(rep) {
+    var sec = section('transcript', 'Transcript', 'Your replies with the evidence highlighted and their scores.');
+    sec.appendChild(R.highlightLegend());
+    var patientName = rep.scenario && rep.scenario.patient && rep.scenario.patient.name;
+    var list = h('div', { class: 'transcript-list' });
+    (rep.transcript || []).forEach(function (turn) {
+      var speaker = turn.speaker === 'trainee' ? 'trainee' : turn.speaker === 'system' ? 'system' : 'patient';
+      var node = h('div', { class: 'turn ' + speaker + (turn.status === 'unanswered' ? ' unanswered' : ''), id: 'turn-' + turn.index, 'data-index': turn.index });
+      if (speaker === 'system') {
+        node.appendChild(h('p', { class: 'system-text' }, turn.text));
+        list.appendChild(node);
+        return;
+      }
+      var who = speaker === 'trainee' ? 'You' : (patientName || 'Patient');
+      node.appendChild(h('div', { class: 'speaker' }, who, h('span', { class: 'turn-no' }, ' · turn ' + turn.index)));
+      var bubble = h('div', { class: 'bubble' });
+      if (speaker === 'trainee' && turn.score) bubble.appendChild(R.renderHighlighted(turn.text, turn.score, 'turn-text highlighted-text'));
+      else bubble.appendChild(h('p', { class: 'turn-text' }, turn.text));
+      node.appendChild(bubble);
+      if (speaker === 'trainee' && turn.status === 'unanswered') node.appendChild(h('p', { class: 'turn-flag' }, 'Not answered by the patient.'));
+      if (speaker === 'trainee' && turn.score) node.appendChild(R.scoreCard(turn.text, turn.score, { compact: true, showText: false }));
+      list.appendChild(node);
+    });
+    if (!list.firstChild) list.appendChild(h('p', { class: 'muted' }, 'No turns.'));
+    sec.appendChild(list);
+    return sec;
+  }
+
+  function render(rep) {
+    R.clear(root);
+    root.setAttribute('aria-busy', 'false');
+    if (rep.session) R.rememberSession(Object.assign({}, rep.session, {
+      scenario_title: rep.session.scenario_title || (rep.scenario && rep.scenario.title)
+    }));
+    root.appendChild(renderHeader(rep));
+    root.appendChild(renderOutcome(rep));
+    root.appendChild(renderDimensions(rep));
+    root.appendChild(renderMoments(rep));
+    root.appendChild(renderSpikes(rep));
+    root.appendChild(renderConcerns(rep));
+    root.appendChild(renderMiti(rep));
+    root.appendChild(renderTranscript(rep));
+    root.appendChild(h('p', { class: 'report-foot no-print' },
+      h('a', { class: 'btn', href: './' }, 'Back to home — practise again')));
+  }
+
+  function fail(message) {
+    R.clear(root);
+    root.setAttribute('aria-busy', 'false');
+    root.appendChild(h('div', { class: 'empty-state' }, h('p', null, message), h('p', null, h('a', { href: './' }, 'Back to home'))));
+    R.showError(message);
+  }
+
+  if (!sessionId) {
+    fail('This page needs a session id. Open a report from the home page.');
+  } else {
+    R.api('GET', '/api/sessions/' + encodeURIComponent(sessionId) + '/report').then(function (res) {
+      if (res.ok && res.data && res.data.report) render(res.data.report);
+      else fail(res.error ? res.error.message : 'Could not load the report.');
+    });
+  }
+})();

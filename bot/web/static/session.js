@@ -1,0 +1,287 @@
+/* Rapport — practice chat page. */
+(function () {
+  'use strict';
+  var R = window.Rapport;
+  var h = R.h;
+
+  var sessionId = R.qs('id');
+  var log = document.getElementById('chat-log');
+  var input = document.getElementById('message-input');
+  var sendBtn = document.getElementById('send-button');
+  var form = document.getElementById('composer');
+  var counter = document.getElementById('char-counter');
+  var limitLive = document.getElementById('limit-live');
+  var examToggle = document.getElementById('exam-toggle');
+  var endBtn = document.getElementById('end-session');
+  var thinking = document.getElementById('thinking');
+
+  var state = {
+    session: null,
+    scenario: null,
+    turns: [],
+    inFlight: false,
+    ending: false,
+    loaded: false,
+    overLimit: false
+  };
+
+  R.initErrorNotice();
+
+  function reportUrl() { return 'report.html?id=' + encodeURIComponent(sessionId || ''); }
+
+  function isEnded() { return !!(state.session && state.session.status === 'ended'); }
+  function examOn() { return !!(state.session && state.session.exam_mode); }
+
+  function patientFirstName() {
+    var p = state.scenario && state.scenario.patient;
+    return p && p.name ? p.name : 'Patient';
+  }
+
+  /* ----- rendering ----- */
+
+  function renderTurn(turn) {
+    var speaker = turn.speaker === 'trainee' ? 'trainee' : turn.speaker === 'system' ? 'system' : 'patient';
+    var node = h('div', { class: 'turn ' + speaker + (turn.status === 'unanswered' ? ' unanswered' : ''), 'data-index': turn.index });
+    if (speaker === 'system') {
+      node.appendChild(h('p', { class: 'system-text' }, turn.text));
+      return node;
+    }
+    var who = speaker === 'trainee' ? 'You' : patientFirstName();
+    node.appendChild(h('div', { class: 'speaker' }, who));
+    node.appendChild(h('div', { class: 'bubble' }, h('p', { class: 'turn-text' }, turn.text)));
+    if (speaker === 'trainee' && turn.status === 'unanswered') {
+      node.appendChild(h('p', { class: 'turn-flag' }, 'Not answered — the patient was unavailable. Send it again when ready.'));
+    }
+    if (speaker === 'trainee' && turn.score && !examOn()) {
+      node.appendChild(R.scoreCard(turn.text, turn.score));
+    }
+    return node;
+  }
+
+  function renderAll() {
+    R.clear(log);
+    if (!state.turns.length) {
+      log.appendChild(h('p', { class: 'muted' }, 'No messages yet.'));
+    }
+    state.turns.forEach(function (t) { log.appendChild(renderTurn(t)); });
+    renderHeader();
+    updateControls();
+  }
+
+  function renderHeader() {
+    var s = state.session || {};
+    var title = s.scenario_title || (state.scenario && state.scenario.title) || 'Practice session';
+    document.getElementById('scenario-title').textContent = title;
+    document.title = title + ' — Rapport';
+    var p = state.scenario && state.scenario.patient;
+    var line = p ? 'With ' + [p.name, p.age != null ? String(p.age) : null].filter(Boolean).join(', ') : '';
+    if (s.difficulty) line += (line ? ' · ' : '') + R.capitalise(s.difficulty);
+    document.getElementById('patient-name').textContent = line;
+    document.getElementById('thinking-text').textContent =
+      (p && p.name ? p.name + ' (the patient)' : 'The patient') + ' is thinking…';
+    examToggle.checked = examOn();
+    document.body.classList.toggle('exam-on', examOn());
+    document.getElementById('exam-note').hidden = !examOn();
+
+    var banner = document.getElementById('ended-banner');
+    if (isEnded()) {
+      document.getElementById('ended-reason').textContent = s.ended_by === 'patient'
+        ? 'The patient brought the conversation to a close.'
+        : 'The session was ended.';
+      document.getElementById('ended-report-link').setAttribute('href', reportUrl());
+      banner.hidden = false;
+      endBtn.textContent = 'View report';
+    } else {
+      banner.hidden = true;
+      endBtn.textContent = 'End session';
+    }
+  }
+
+  function updateControls() {
+    var ended = isEnded();
+    var ready = state.loaded && !ended;
+    sendBtn.disabled = state.inFlight || !ready;
+    input.disabled = !ready;
+    examToggle.disabled = !state.loaded || ended;
+    endBtn.disabled = !state.loaded || state.ending;
+    sendBtn.setAttribute('aria-busy', state.inFlight ? 'true' : 'false');
+    thinking.hidden = !state.inFlight;
+    if (ended) input.placeholder = 'The conversation has ended.';
+  }
+
+  function scrollToEnd() {
+    var target = state.inFlight ? thinking : log.lastElementChild;
+    if (target && target.scrollIntoView) {
+      try { target.scrollIntoView({ block: 'end', behavior: 'smooth' }); } catch (e) { target.scrollIntoView(false); }
+    }
+  }
+
+  /* ----- counter ----- */
+
+  function updateCounter() {
+    var n = R.charCount(input.value);
+    counter.textContent = n + ' / ' + R.MAX_CHARS;
+    var over = n > R.MAX_CHARS;
+    counter.classList.toggle('over', over);
+    counter.classList.toggle('near', !over && n > R.MAX_CHARS * 0.9);
+    if (over !== state.overLimit) {
+      limitLive.textContent = over ? 'Your message is over the ' + R.MAX_CHARS + '-character limit.' : '';
+      state.overLimit = over;
+    }
+  }
+
+  /* ----- loading ----- */
+
+  function loadScenario() {
+    if (!state.session || state.scenario) return Promise.resolve();
+    return R.api('GET', '/api/scenarios').then(function (res) {
+      if (!res.ok || !res.data) return;
+      var found = (res.data.scenarios || []).filter(function (sc) { return sc.id === state.session.scenario_id; })[0];
+      if (found) state.scenario = found;
+    });
+  }
+
+  function loadSession(opts) {
+    opts = opts || {};
+    return R.api('GET', '/api/sessions/' + encodeURIComponent(sessionId)).then(function (res) {
+      if (!res.ok) {
+        if (!state.loaded) {
+          R.clear(log);
+          log.appendChild(h('div', { class: 'empty-state' },
+            h('p', null, res.error.message),
+            h('p', null, h('a', { href: './' }, 'Back to the scenario list'))));
+        }
+        R.showError(res.error.message);
+        return false;
+      }
+      state.session = res.data.session;
+      state.turns = res.data.turns || [];
+      state.loaded = true;
+      R.rememberSession(state.session);
+      return loadScenario().then(function () {
+        renderAll();
+        if (opts.scroll !== false) scrollToEnd();
+        return true;
+      });
+    });
+  }
+
+  /* ----- sending ----- */
+
+  function send() {
+    if (state.inFlight || !state.loaded || isEnded()) return;
+    var text = input.value;
+    if (!text.trim()) {
+      R.showError('Type a reply before sending.');
+      input.focus();
+      return;
+    }
+    R.hideError();
+    state.inFlight = true;
+    var pending = h('div', { class: 'turn trainee pending' },
+      h('div', { class: 'speaker' }, 'You'),
+      h('div', { class: 'bubble' }, h('p', { class: 'turn-text' }, text)),
+      h('p', { class: 'turn-flag' }, 'Sending…'));
+    var placeholder = log.querySelector('.muted');
+    if (placeholder && !log.querySelector('.turn')) placeholder.remove();
+    log.appendChild(pending);
+    updateControls();
+    scrollToEnd();
+
+    R.api('POST', '/api/sessions/' + encodeURIComponent(sessionId) + '/messages', { text: text }).then(function (res) {
+      state.inFlight = false;
+      if (pending.parentNode) pending.parentNode.removeChild(pending);
+      if (res.ok && res.data) {
+        var d = res.data;
+        if (d.session) state.session = d.session;
+        [d.trainee_turn, d.patient_turn].forEach(function (t) {
+          if (!t) return;
+          state.turns = state.turns.filter(function (x) { return x.index !== t.index; });
+          state.turns.push(t);
+          log.appendChild(renderTurn(t));
+        });
+        if (input.value === text) input.value = '';
+        updateCounter();
+        R.rememberSession(state.session);
+        renderHeader();
+        updateControls();
+        scrollToEnd();
+        if (!isEnded()) input.focus();
+        return;
+      }
+      // Error: keep the typed text so it can be re-sent.
+      R.showError(res.error.message);
+      updateControls();
+      var code = res.error.code;
+      if (code === 'patient_unavailable' || code === 'session_ended' || code === 'unknown_session') {
+        loadSession({ scroll: true });
+      }
+      if (!isEnded()) input.focus();
+    });
+  }
+
+  form.addEventListener('submit', function (e) { e.preventDefault(); send(); });
+
+  input.addEventListener('keydown', function (e) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+      e.preventDefault();
+      send();
+    }
+  });
+  input.addEventListener('input', updateCounter);
+
+  /* ----- exam mode ----- */
+
+  examToggle.addEventListener('change', function () {
+    var want = examToggle.checked;
+    examToggle.disabled = true;
+    R.api('PATCH', '/api/sessions/' + encodeURIComponent(sessionId), { exam_mode: want }).then(function (res) {
+      if (!res.ok) {
+        examToggle.checked = !want;
+        R.showError(res.error.message);
+        updateControls();
+        return;
+      }
+      if (res.data && res.data.session) state.session = res.data.session;
+      else state.session.exam_mode = want;
+      R.hideError();
+      // Re-read the history: turning exam mode off brings the scores back.
+      loadSession({ scroll: false }).then(function () { examToggle.focus(); });
+    });
+  });
+
+  /* ----- end ----- */
+
+  endBtn.addEventListener('click', function () {
+    if (isEnded()) { window.location.href = reportUrl(); return; }
+    if (state.ending) return;
+    state.ending = true;
+    updateControls();
+    endBtn.textContent = 'Ending…';
+    R.api('POST', '/api/sessions/' + encodeURIComponent(sessionId) + '/end').then(function (res) {
+      if (res.ok || (res.error && res.error.code === 'session_ended')) {
+        if (state.session) { state.session.status = 'ended'; R.rememberSession(state.session); }
+        window.location.href = reportUrl();
+        return;
+      }
+      state.ending = false;
+      endBtn.textContent = 'End session';
+      updateControls();
+      R.showError(res.error.message);
+    });
+  });
+
+  /* ----- start ----- */
+
+  updateCounter();
+  updateControls();
+  if (!sessionId) {
+    R.clear(log);
+    log.appendChild(h('div', { class: 'empty-state' },
+      h('p', null, 'No session was given.'),
+      h('p', null, h('a', { href: './' }, 'Choose a scenario to start practising'))));
+    R.showError('This page needs a session id. Start a session from the home page.');
+  } else {
+    loadSession().then(function (ok) { if (ok && !isEnded()) input.focus(); });
+  }
+})();
