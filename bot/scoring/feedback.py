@@ -6,6 +6,8 @@ missed chance to summarise. Alternatives are written for Rapport and fitted to t
 
 from __future__ import annotations
 
+from bot.scoring.taxonomy import ACTS
+
 _EMPATHIC = {
     "simple_reflection", "complex_reflection", "affirm_strength", "nurse_name", "nurse_understand",
     "nurse_respect", "nurse_support", "nurse_explore",
@@ -66,7 +68,7 @@ def choose_tip(
             "text": "Technical words lose the patient. Use plain words and small chunks, then check.",
             "alternative": "The test showed cancer cells. That's a lot to hear. What would help to know next?",
         }
-    if acts & {"closed_question"} and not acts & {"open_question", "nurse_explore"}:
+    if "closed_question" in acts and acts <= {"closed_question", "give_information", "greet_introduce"}:
         return {
             "text": "A closed question gets a short answer. An open one lets the patient lead.",
             "alternative": "How have things been for you since we last met?",
@@ -86,7 +88,7 @@ def choose_tip(
             "text": "Options are on the table; now find out what matters most to the patient.",
             "alternative": "Thinking about those options, what matters most to you?",
         }
-    if acts & _EMPATHIC or acts & {"seek_collaboration", "emphasise_autonomy", "open_question"}:
+    if any(w > 0 for a in acts if a in ACTS for w in ACTS[a].weights.values()):
         return {
             "text": "Good move. Keep the patient talking, and summarise before you move to a plan.",
             "alternative": "Let me check I've understood: you want to know what happens next, and you "

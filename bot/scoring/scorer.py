@@ -26,7 +26,7 @@ from bot.scoring.taxonomy import ACTS, BASE, CUE_WEIGHTS, DIMENSIONS, MAX_SCORE,
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "scorer"
-MODEL_THRESHOLD = 0.3  # below this the classifier's top act is not trusted on its own
+MODEL_THRESHOLD = 0.18  # below this the classifier's top act (of 27) is not trusted on its own
 _OPEN_START = re.compile(
     r"^\s*(what|how|why|which|where|when|who|tell me|describe|in what|could you tell|can you tell|"
     r"would you tell|can you say|could you say|help me understand)\b",
@@ -151,6 +151,9 @@ class Scorer:
             pred = predictions[i]
             if pred and pred[1] >= MODEL_THRESHOLD and pred[0] not in found:
                 found[pred[0]] = Detection(pred[0], whole.start, whole.end, whole.text, "model", i)
+            if not found and any(c.name == "bad_news" and c.sentence == i for c in cues):
+                # A plain statement of the news is information even when the classifier hesitates.
+                found["give_information"] = Detection("give_information", whole.start, whole.end, whole.text, "rule", i)
             self._question_shape(sent_text, whole, found)
             acts.extend(found.values())
         return doc, acts, _dedupe(cues)
@@ -206,12 +209,10 @@ class Scorer:
 
 
 def _dedupe(cues: list[Detection]) -> list[Detection]:
-    seen: set[tuple[str, int, int]] = set()
-    out = []
-    for cue in cues:
-        key = (cue.name, cue.start, cue.end)
-        if key not in seen:
-            seen.add(key)
+    """One detection per cue and place: a match inside a longer match of the same cue is dropped."""
+    out: list[Detection] = []
+    for cue in sorted(cues, key=lambda c: (c.start, -(c.end - c.start))):
+        if not any(o.name == cue.name and o.start <= cue.start and cue.end <= o.end for o in out):
             out.append(cue)
     return out
 

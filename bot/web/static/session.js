@@ -77,8 +77,6 @@
     var line = p ? 'With ' + [p.name, p.age != null ? String(p.age) : null].filter(Boolean).join(', ') : '';
     if (s.difficulty) line += (line ? ' · ' : '') + R.capitalise(s.difficulty);
     document.getElementById('patient-name').textContent = line;
-    document.getElementById('thinking-text').textContent =
-      (p && p.name ? p.name + ' (the patient)' : 'The patient') + ' is thinking…';
     examToggle.checked = examOn();
     document.body.classList.toggle('exam-on', examOn());
     document.getElementById('exam-note').hidden = !examOn();
@@ -87,7 +85,7 @@
     if (isEnded()) {
       document.getElementById('ended-reason').textContent = s.ended_by === 'patient'
         ? 'The patient brought the conversation to a close.'
-        : 'The session was ended.';
+        : s.ended_by === 'trainee' ? 'You ended this session.' : 'The session was ended.';
       document.getElementById('ended-report-link').setAttribute('href', reportUrl());
       banner.hidden = false;
       endBtn.textContent = 'View report';
@@ -178,12 +176,12 @@
     }
     R.hideError();
     state.inFlight = true;
-    var pending = h('div', { class: 'turn trainee pending' },
+    var pending = h('div', { class: 'pending-turn', 'aria-label': 'Your message, sending' },
       h('div', { class: 'speaker' }, 'You'),
       h('div', { class: 'bubble' }, h('p', { class: 'turn-text' }, text)),
       h('p', { class: 'turn-flag' }, 'Sending…'));
     var placeholder = log.querySelector('.muted');
-    if (placeholder && !log.querySelector('.turn')) placeholder.remove();
+    if (placeholder && !log.querySelector('.turn')) log.removeChild(placeholder);
     log.appendChild(pending);
     updateControls();
     scrollToEnd();
@@ -194,7 +192,7 @@
       if (res.ok && res.data) {
         var d = res.data;
         if (d.session) state.session = d.session;
-        [d.trainee_turn, d.patient_turn].forEach(function (t) {
+        [d.trainee_turn, d.patient_turn, d.system_turn].forEach(function (t) {
           if (!t) return;
           state.turns = state.turns.filter(function (x) { return x.index !== t.index; });
           state.turns.push(t);

@@ -1,0 +1,29 @@
+"""Helpers shared by the actions: reading what Rasa understood, and routing unsure meta intents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+
+META_CONFIDENCE = 0.6  # below this a "meta" intent is more likely a clinical turn that Rasa misread
+
+
+def latest_intent(tracker: Tracker) -> tuple[str, float] | None:
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    name = intent.get("name")
+    return (str(name), float(intent.get("confidence") or 0.0)) if name else None
+
+
+def entity(tracker: Tracker, name: str) -> Any:
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+def is_confident_meta(tracker: Tracker) -> bool:
+    """Button payloads (``/ask_hint``) come with confidence 1.0; typed text must be clear enough."""
+    intent = latest_intent(tracker)
+    return intent is not None and intent[1] >= META_CONFIDENCE
+
+
+def system(text: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "system", "text": text, **extra}

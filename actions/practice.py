@@ -1,0 +1,96 @@
+"""The practice loop: start a scenario, answer each trainee turn in role, end the session."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import entity, is_confident_meta, latest_intent, system
+from bot import practice
+
+log = logging.getLogger(__name__)
+
+
+class ActionStartScenario(Action):
+    def name(self) -> str:
+        return "action_start_scenario"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[Any]:
+        scenario_id = entity(tracker, "scenario_id") or tracker.get_slot("scenario_id")
+        if tracker.get_slot("patient_state") and tracker.get_slot("scenario_id"):
+            if not is_confident_meta(tracker):
+                return patient_turn(dispatcher, tracker)
+            dispatcher.utter_message(json_message=system(
+                "A practice session is already running here. End it before starting another."))
+            return []
+        if not scenario_id:
+            dispatcher.utter_message(json_message=system(
+                "Which scenario would you like? Pick one from the list on the home page."))
+            return []
+        try:
+            seed = int(entity(tracker, "seed") or 0)
+        except (TypeError, ValueError):
+            seed = 0
+        try:
+            opening = practice.start(str(scenario_id), entity(tracker, "difficulty"), seed)
+        except practice.UnknownScenario:
+            dispatcher.utter_message(json_message=system(f"There is no scenario called '{scenario_id}'."))
+            return []
+        dispatcher.utter_message(json_message=opening)
+        return [
+            SlotSet("scenario_id", str(scenario_id)),
+            SlotSet("patient_state", opening["state"]),
+            SlotSet("last_patient_line", opening["text"]),
+            SlotSet("trainee_acts", []),
+        ]
+
+
+def patient_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Any]:
+    """Score the latest trainee message and let the patient answer; shared with unsure meta actions."""
+    scenario_id = tracker.get_slot("scenario_id")
+    state = tracker.get_slot("patient_state")
+    if not scenario_id or not state:
+        dispatcher.utter_message(json_message=system("No practice session is running. Start a scenario first."))
+        return []
+    if state.get("ended"):
+        dispatcher.utter_message(json_message=system(
+            "The patient has left; this scenario is over. Open the report to see how it went."))
+        return []
+    text = (tracker.latest_message or {}).get("text") or ""
+    previous: list[str] = tracker.get_slot("trainee_acts") or []
+    result = practice.take_turn(
+        scenario_id, state, text, context=tracker.get_slot("last_patient_line"),
+        previous_acts=previous, nlu_intent=latest_intent(tracker),
+    )
+    intent = latest_intent(tracker)
+    result["nlu_intent"] = intent[0] if intent else None
+    dispatcher.utter_message(json_message=result)
+    acts = sorted({a["act"] for a in result["score"]["acts"]} | set(previous))
+    return [
+        SlotSet("patient_state", result["state"]),
+        SlotSet("last_patient_line", result["text"]),
+        SlotSet("trainee_acts", acts),
+    ]
+
+
+class ActionPatientTurn(Action):
+    def name(self) -> str:
+        return "action_patient_turn"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[Any]:
+        return patient_turn(dispatcher, tracker)
+
+
+class ActionEndSession(Action):
+    def name(self) -> str:
+        return "action_end_session"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[Any]:
+        if tracker.get_slot("patient_state") and not is_confident_meta(tracker):
+            return patient_turn(dispatcher, tracker)
+        dispatcher.utter_message(json_message={"type": "end", "text": "Session ended. Your report is ready."})
+        return [SlotSet("patient_state", None), SlotSet("scenario_id", None), SlotSet("trainee_acts", [])]

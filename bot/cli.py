@@ -1,0 +1,170 @@
+"""The ``rapport`` command: run the product, score a reply, train the scorer, list scenarios."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.runtime import configure_logging, skip_tensorflow_probe
+
+log = logging.getLogger("rapport")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _out(text: str = "") -> None:
+    """The command's own answer goes to stdout; diagnostics go to logging (stderr)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.services import Ports, Services
+    from bot.store import database_url
+
+    model = Path(args.model)
+    if not model.exists():
+        log.error("No Rasa model at %s. Run `make train` first (make run does this for you).", model)
+        return 2
+    ports = Ports(web=args.port)
+    services = Services(model, database_url(), ports)
+    stopping = False
+
+    def _stop(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    started = time.monotonic()
+    _out("Starting Rasa, the action server and the web app (logs in var/log/) ...")
+    try:
+        services.start()
+    except RuntimeError as exc:
+        log.error("%s", exc)
+        return 1
+    _out(f"Rapport is ready in {time.monotonic() - started:.0f} s: open http://localhost:{ports.web}")
+    _out("Press Ctrl-C to stop.")
+    try:
+        while not stopping:
+            failed = services.failed()
+            if failed:
+                log.error("The %s server stopped unexpectedly; see var/log/%s.log", failed, failed)
+                return 1
+            time.sleep(0.5)
+    finally:
+        _out("Stopping ...")
+        services.stop()
+        _out("Stopped.")
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    skip_tensorflow_probe()
+    from bot.web.app import create_app
+
+    app = create_app(name="rapport_web")
+    port = int(os.environ.get("RAPPORT_WEB_PORT", args.port))
+    app.run(host=args.host, port=port, access_log=False, motd=False, workers=1)
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    skip_tensorflow_probe()
+    from bot.scoring import Scorer
+
+    text = args.text
+    if not text or not text.strip():
+        log.error("Nothing to score: give the reply as text, e.g. rapport score \"How are you feeling?\"")
+        return 2
+    try:
+        scorer = Scorer(args.model)
+    except FileNotFoundError as exc:
+        log.error("%s", exc)
+        return 2
+    result = scorer.score(text, context=args.context).to_dict()
+    if args.json:
+        _out(json.dumps(result))
+        return 0
+    for act in result["acts"]:
+        _out(f"act  {act['label']:<30} \"{act['text']}\" ({act['source']})")
+    for cue in result["cues"]:
+        _out(f"cue  {cue['label']:<30} \"{cue['text']}\"")
+    for name, dim in result["dimensions"].items():
+        value = "n/a" if dim["score"] is None else f"{dim['score']}/{dim['max']}"
+        _out(f"{name:<16} {value:<5} {dim['reason']}")
+    _out(f"tip  {result['tip']['text']}")
+    _out(f"try  {result['tip']['alternative']}")
+    return 0
+
+
+def cmd_train_scorer(args: argparse.Namespace) -> int:
+    skip_tensorflow_probe()
+    from bot.scoring.train import train_from_dir
+
+    meta = train_from_dir(Path(args.data), Path(args.out), epochs=args.epochs, seed=args.seed)
+    _out(f"Scorer trained on {meta['examples']} examples in {meta['train_seconds']} s -> {args.out}")
+    return 0
+
+
+def cmd_scenario_list(args: argparse.Namespace) -> int:
+    from bot.scenarios import library
+
+    items = [{"id": s.id, "title": s.title, "theme": s.theme, "difficulties": list(s.difficulties),
+              "personas": [s.patient.get("name")]} for s in library().values()]
+    for item in items:
+        _out(json.dumps(item) if args.json else f"{item['id']:<24} {item['theme']:<16} {item['title']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rapport", description="Practise difficult clinical conversations.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start Rasa, the action server and the web app")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--model", default=str(ROOT / "models" / "rapport.tar.gz"))
+    run.set_defaults(func=cmd_run)
+
+    web = sub.add_parser("web", help="run only the web app (Rasa must be running)")
+    web.add_argument("--host", default="127.0.0.1")
+    web.add_argument("--port", type=int, default=8000)
+    web.set_defaults(func=cmd_web)
+
+    score = sub.add_parser("score", help="score one trainee reply")
+    score.add_argument("text")
+    score.add_argument("--context", help="the patient's previous line")
+    score.add_argument("--model", help="scorer model folder (default: models/scorer or RAPPORT_SCORER_MODEL)")
+    score.add_argument("--json", action="store_true", help="print one JSON object")
+    score.set_defaults(func=cmd_score)
+
+    train = sub.add_parser("train-scorer", help="train the scorer on NLU examples")
+    train.add_argument("--data", default=str(ROOT / "data" / "nlu"))
+    train.add_argument("--out", default=str(ROOT / "models" / "scorer"))
+    train.add_argument("--epochs", type=int, default=12)
+    train.add_argument("--seed", type=int, default=13)
+    train.set_defaults(func=cmd_train_scorer)
+
+    scenario = sub.add_parser("scenario", help="scenario tools")
+    scen_sub = scenario.add_subparsers(dest="scenario_command", required=True)
+    listing = scen_sub.add_parser("list", help="list the scenarios")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    listing.set_defaults(func=cmd_scenario_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    configure_logging()
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""The session report an educator reads: built only from stored turns, so it never changes after the fact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.scenarios import get_scenario
+from bot.scoring.summary import summarise_session
+
+
+def _outcome(session: dict[str, Any], state: dict[str, Any] | None, concerns: list[dict[str, Any]]) -> str:
+    revealed = sum(1 for c in concerns if c["revealed"])
+    parts = []
+    if session.get("ended_by") == "patient":
+        parts.append("The conversation reached its natural close.")
+    elif session.get("status") == "ended":
+        parts.append("The trainee ended the session before the conversation reached its close.")
+    else:
+        parts.append("The session is still open.")
+    if concerns:
+        parts.append(f"{revealed} of {len(concerns)} hidden concerns came out.")
+    values = (state or {}).get("values") or {}
+    if values:
+        parts.append("Patient state at the end: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(values.items())) + ".")
+    return " ".join(parts)
+
+
+def build_report(session: dict[str, Any], turns: list[dict[str, Any]]) -> dict[str, Any]:
+    """Scores, MITI metrics, SPIKES checklist, concerns and transcript for one practice session."""
+    scenario = get_scenario(session["scenario_id"])
+    trainee_turns = [t for t in turns if t["speaker"] == "trainee" and t.get("score")]
+    summary = summarise_session(trainee_turns)
+    state = session.get("patient_state") or {}
+    revealed = set(state.get("revealed") or [])
+    concerns = [{"id": c.id, "summary": c.summary, "revealed": c.id in revealed}
+                for c in (scenario.concerns if scenario else ())]
+    public = [{k: v for k, v in t.items() if k not in ("id", "pool", "nlu_intent")} for t in turns]
+    return {
+        "session": {k: v for k, v in session.items() if k != "patient_state"},
+        "scenario": scenario.public() if scenario else {"id": session["scenario_id"],
+                                                         "title": session.get("scenario_title")},
+        **summary,
+        "concerns": concerns,
+        "outcome": _outcome(session, state, concerns),
+        "debrief": scenario.debrief if scenario else {},
+        "transcript": public,
+    }

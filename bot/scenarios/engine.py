@@ -1,0 +1,212 @@
+"""The patient model: state that moves with the trainee's acts, and lines chosen from state-matched pools.
+
+Everything random comes from a generator seeded by (session seed, turn, pool), so the same seed and the
+same trainee turns replay a session exactly. State is a plain dict so it fits in a Rasa slot or a database.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.scenarios.model import Condition, Difficulty, Pool, Scenario
+
+EMPATHIC_ACTS = frozenset({
+    "simple_reflection", "complex_reflection", "nurse_name", "nurse_understand", "nurse_respect",
+    "nurse_support", "nurse_explore",
+})
+
+
+@dataclass
+class PatientState:
+    values: dict[str, float]
+    flags: dict[str, bool] = field(default_factory=dict)
+    used: dict[str, list[int]] = field(default_factory=dict)
+    revealed: list[str] = field(default_factory=list)
+    turn: int = 0
+    last_emotional: bool = False
+    ended: bool = False
+    seed: int = 0
+    difficulty: str = "standard"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "values": dict(self.values), "flags": dict(self.flags),
+            "used": {k: list(v) for k, v in self.used.items()}, "revealed": list(self.revealed),
+            "turn": self.turn, "last_emotional": self.last_emotional, "ended": self.ended,
+            "seed": self.seed, "difficulty": self.difficulty,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PatientState:
+        return cls(
+            values={k: float(v) for k, v in data["values"].items()},
+            flags={k: bool(v) for k, v in data.get("flags", {}).items()},
+            used={k: [int(i) for i in v] for k, v in data.get("used", {}).items()},
+            revealed=list(data.get("revealed", [])),
+            turn=int(data.get("turn", 0)),
+            last_emotional=bool(data.get("last_emotional", False)),
+            ended=bool(data.get("ended", False)),
+            seed=int(data.get("seed", 0)),
+            difficulty=str(data.get("difficulty", "standard")),
+        )
+
+
+@dataclass(frozen=True)
+class TurnInput:
+    """What the engine needs from a trainee turn: the scorer's acts and cues, and the text itself."""
+
+    acts: frozenset[str]
+    cues: frozenset[str] = frozenset()
+    text: str = ""
+
+
+@dataclass
+class StepResult:
+    line: str
+    pool: str
+    events: list[str]
+    revealed: str | None
+    ended: bool
+    state: PatientState
+
+
+class Engine:
+    """Runs one scenario at one difficulty; stateless itself, so one instance can serve many sessions."""
+
+    def __init__(self, scenario: Scenario, difficulty: str | None = None) -> None:
+        self.scenario = scenario
+        names = list(scenario.difficulties)
+        self.difficulty_name = difficulty if difficulty in scenario.difficulties else names[0]
+        self.difficulty: Difficulty = scenario.difficulties[self.difficulty_name]
+
+    def start(self, seed: int) -> StepResult:
+        values = {name: var.initial for name, var in self.scenario.variables.items()}
+        state = PatientState(values=values, seed=int(seed), difficulty=self.difficulty_name)
+        state.flags = {"news_given": False, "warning_shot_given": False, "perception_checked": False,
+                       "concern_revealed": False}
+        line = self._pick(state, self.scenario.opening)
+        state.last_emotional = self.scenario.opening.emotional
+        return StepResult(line, "opening", [], None, False, state)
+
+    def step(self, state: PatientState, turn: TurnInput) -> StepResult:
+        """Apply one trainee turn and choose the patient's answer. The given state is not modified."""
+        state = PatientState.from_dict(state.to_dict())
+        if state.ended:
+            raise ValueError("this scenario has already ended")
+        state.turn += 1
+        events = self._events(state, turn)
+        self._update_flags(state, turn, events)
+        self._apply_effects(state, turn, events)
+        revealed = None
+        pool: Pool | None = None
+        for concern in self.scenario.concerns:
+            if concern.id in state.revealed:
+                continue
+            if self._holds(concern.reveal_when, state, turn, events, shift=True):
+                revealed = concern.id
+                state.revealed.append(concern.id)
+                state.flags["concern_revealed"] = True
+                state.flags[f"concern:{concern.id}"] = True
+                pool = Pool(f"concern:{concern.id}", Condition(), concern.lines, emotional=True)
+                break
+        ending = self.scenario.ending
+        if pool is None and ending is not None and self._holds(ending.when, state, turn, events, shift=True):
+            pool = ending
+            state.ended = True
+        if pool is None:
+            pool = next((p for p in self.scenario.replies if self._holds(p.when, state, turn, events)), None)
+        if pool is None:
+            pool = Pool("fallback", Condition(), ("Sorry, I'm not sure what you mean.",))
+        line = self._pick(state, pool)
+        state.last_emotional = pool.emotional
+        return StepResult(line, pool.id, sorted(events), revealed, state.ended, state)
+
+    # -- internals ------------------------------------------------------------------------------------------
+    def _events(self, state: PatientState, turn: TurnInput) -> set[str]:
+        events: set[str] = set()
+        low = turn.text.lower()
+        if not state.flags.get("news_given") and any(
+            re.search(r"(?<![a-z])" + re.escape(k) + r"(?![a-z])", low) for k in self.scenario.news_keywords
+        ):
+            events.add("news_given")
+            warned = state.flags.get("warning_shot_given") or "warning_shot" in turn.acts
+            events.add("news_with_warning" if warned else "news_without_warning")
+        if state.last_emotional and not (turn.acts & EMPATHIC_ACTS):
+            events.add("unanswered_emotion")
+        return events
+
+    @staticmethod
+    def _update_flags(state: PatientState, turn: TurnInput, events: set[str]) -> None:
+        if "news_given" in events:
+            state.flags["news_given"] = True
+        if "warning_shot" in turn.acts:
+            state.flags["warning_shot_given"] = True
+        if "perception_check" in turn.acts:
+            state.flags["perception_checked"] = True
+
+    def _apply_effects(self, state: PatientState, turn: TurnInput, events: set[str]) -> None:
+        keys = [*sorted(turn.acts), *(f"cue:{c}" for c in sorted(turn.cues)), *(f"event:{e}" for e in sorted(events))]
+        scale = self.difficulty.effect_scale
+        for key in keys:
+            for name, delta in self.scenario.effects.get(key, {}).items():
+                var = self.scenario.variables[name]
+                helpful = (var.good == "high" and delta > 0) or (var.good == "low" and delta < 0)
+                if var.good in ("high", "low"):
+                    delta = delta * scale if helpful else delta / scale
+                state.values[name] = round(min(var.high, max(var.low, state.values[name] + delta)), 6)
+
+    def _holds(
+        self, cond: Condition, state: PatientState, turn: TurnInput, events: set[str], shift: bool = False
+    ) -> bool:
+        """Whether a condition holds; ``shift`` applies the difficulty's threshold shift to minimums,
+        which makes disclosures and good endings harder to reach on hard and easier on gentle."""
+        if cond.acts_any and not cond.acts_any & turn.acts:
+            return False
+        if cond.acts_none & turn.acts:
+            return False
+        if cond.cues_any and not cond.cues_any & turn.cues:
+            return False
+        if cond.events_any and not cond.events_any & events:
+            return False
+        if any(bool(state.flags.get(name, False)) != want for name, want in cond.flags):
+            return False
+        offset = self.difficulty.threshold_shift if shift else 0.0
+        for name, low, high in cond.state:
+            value = state.values[name]
+            if low is not None and value < low + offset:
+                return False
+            if high is not None and value > high:
+                return False
+        return True
+
+    @staticmethod
+    def _pick(state: PatientState, pool: Pool) -> str:
+        """A line not yet used in this session; once the pool is spent it starts over."""
+        used = state.used.setdefault(pool.id, [])
+        free = [i for i in range(len(pool.lines)) if i not in used]
+        if not free:
+            used.clear()
+            free = list(range(len(pool.lines)))
+        rng = random.Random(f"{state.seed}:{state.turn}:{pool.id}")
+        index = rng.choice(free)
+        used.append(index)
+        return pool.lines[index]
+
+
+def replay(scenario: Scenario, seed: int, turns: Iterable[TurnInput], difficulty: str | None = None) -> list[str]:
+    """The patient's lines for a sequence of trainee turns: the basis of exact session replay."""
+    engine = Engine(scenario, difficulty)
+    result = engine.start(seed)
+    lines = [result.line]
+    state = result.state
+    for turn in turns:
+        if state.ended:
+            break
+        result = engine.step(state, turn)
+        lines.append(result.line)
+        state = result.state
+    return lines

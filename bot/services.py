@@ -1,0 +1,147 @@
+"""Starting and stopping the three processes behind ``rapport run``: Rasa, the action server, the web app.
+
+Each child writes its log under ``var/log``; Ctrl-C (or SIGTERM) stops all three and waits for them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[1]
+VAR = ROOT / "var"
+
+
+@dataclass
+class Ports:
+    web: int = 8000
+    rasa: int = 5005
+    actions: int = 5055
+
+
+def tracker_store_yaml(database_url: str) -> str:
+    """Rasa's SQL tracker store, following the app's database. The password stays in the environment."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        db = VAR / "rasa_tracker.db"  # a file of its own: Rasa and the web app then never wait on one lock
+        return f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{db}"\n'
+    lines = ["tracker_store:", "  type: SQL", '  dialect: "postgresql"', f'  url: "{url.host or "127.0.0.1"}"',
+             f"  port: {url.port or 5432}", f'  db: "{url.database}"']
+    if url.username:
+        lines.append(f'  username: "{url.username}"')
+    if url.password:
+        lines.append('  password: "${RAPPORT_DB_PASSWORD}"')
+    return "\n".join(lines) + "\n"
+
+
+def write_endpoints(database_url: str, ports: Ports, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = f'action_endpoint:\n  url: "http://127.0.0.1:{ports.actions}/webhook"\n' + tracker_store_yaml(database_url)
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def child_env(database_url: str, ports: Ports) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": database_url,
+        "RASA_URL": f"http://127.0.0.1:{ports.rasa}",
+        "RAPPORT_ACTIONS_URL": f"http://127.0.0.1:{ports.actions}",
+        "RAPPORT_ACTIONS_PORT": str(ports.actions),
+        "RAPPORT_WEB_PORT": str(ports.web),
+        "SANIC_HOST": "127.0.0.1",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONUNBUFFERED": "1",
+    })
+    password = make_url(database_url).password
+    if password:
+        env["RAPPORT_DB_PASSWORD"] = str(password)
+    return env
+
+
+def commands(model: Path, endpoints: Path, ports: Ports) -> dict[str, list[str]]:
+    bindir = Path(sys.executable).parent
+    return {
+        "rasa": [str(bindir / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
+                 "--credentials", str(ROOT / "credentials.yml"), "--interface", "127.0.0.1",
+                 "--port", str(ports.rasa)],
+        "actions": [sys.executable, "-m", "actions"],
+        "web": [sys.executable, "-m", "bot.web"],
+    }
+
+
+def health_urls(ports: Ports) -> dict[str, str]:
+    return {
+        "rasa": f"http://127.0.0.1:{ports.rasa}/",
+        "actions": f"http://127.0.0.1:{ports.actions}/health",
+        "web": f"http://127.0.0.1:{ports.web}/api/scenarios",
+    }
+
+
+def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.3)
+    return False
+
+
+class Services:
+    """The three children, started in dependency order and stopped together."""
+
+    def __init__(self, model: Path, database_url: str, ports: Ports | None = None, log_dir: Path | None = None):
+        self.ports = ports or Ports()
+        self.model = model
+        self.database_url = database_url
+        self.log_dir = log_dir or VAR / "log"
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, timeout_s: float = 180.0) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        endpoints = write_endpoints(self.database_url, self.ports, self.log_dir.parent / "endpoints.yml")
+        env = child_env(self.database_url, self.ports)
+        urls = health_urls(self.ports)
+        cmds = commands(self.model, endpoints, self.ports)
+        for name in ("actions", "rasa", "web"):
+            out = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it until it exits
+            self.procs[name] = subprocess.Popen(cmds[name], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                                start_new_session=True)
+        for name in ("actions", "rasa", "web"):
+            if not wait_until_up(urls[name], self.procs[name], timeout_s):
+                self.stop()
+                raise RuntimeError(f"The {name} server did not start; see {self.log_dir / (name + '.log')}")
+
+    def stop(self, grace_s: float = 15.0) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def failed(self) -> str | None:
+        return next((name for name, p in self.procs.items() if p.poll() is not None), None)
