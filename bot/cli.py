@@ -124,6 +124,12 @@ def cmd_scenario_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bot.bench import run_benchmark
+
+    return run_benchmark(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rapport", description="Practise difficult clinical conversations.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -151,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, default=12)
     train.add_argument("--seed", type=int, default=13)
     train.set_defaults(func=cmd_train_scorer)
+
+    bench = sub.add_parser("bench", help="latency, throughput and memory benchmark (prints a table and JSON)")
+    bench.add_argument("--turns", type=int, default=8, help="trainee turns per conversation")
+    bench.add_argument("--conversations", type=int, default=6, help="conversations per trainee")
+    bench.add_argument("--skip-stock", action="store_true", help="do not measure the stock rasa init assistant")
+    bench.set_defaults(func=cmd_bench)
 
     scenario = sub.add_parser("scenario", help="scenario tools")
     scen_sub = scenario.add_subparsers(dest="scenario_command", required=True)

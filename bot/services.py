@@ -5,6 +5,7 @@ Each child writes its log under ``var/log``; Ctrl-C (or SIGTERM) stops all three
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -85,10 +86,24 @@ def commands(model: Path, endpoints: Path, ports: Ports) -> dict[str, list[str]]
 
 def health_urls(ports: Ports) -> dict[str, str]:
     return {
-        "rasa": f"http://127.0.0.1:{ports.rasa}/",
+        "rasa": f"http://127.0.0.1:{ports.rasa}/webhooks/rest/webhook",
         "actions": f"http://127.0.0.1:{ports.actions}/health",
         "web": f"http://127.0.0.1:{ports.web}/api/scenarios",
     }
+
+
+READY_PROBE = json.dumps({"sender": "rapport-readiness", "message": "/ask_help"}).encode()
+
+
+def _probe(url: str) -> bool:
+    """GET for the web app and actions; for Rasa a real message, since Rasa answers GET / before its model
+    has loaded. The probe's answer comes from our action server, so it proves the whole chain."""
+    data = READY_PROBE if url.endswith("/webhooks/rest/webhook") else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as resp:
+        if resp.status != 200:
+            return False
+        return data is None or b'"custom"' in resp.read()
 
 
 def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> bool:
@@ -97,9 +112,8 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> 
         if proc.poll() is not None:
             return False
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return True
+            if _probe(url):
+                return True
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.3)
