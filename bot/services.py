@@ -130,32 +130,52 @@ class Services:
         self.log_dir = log_dir or VAR / "log"
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(self, timeout_s: float = 180.0) -> None:
+    def _spawn(self, name: str) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        endpoints = write_endpoints(self.database_url, self.ports, self.log_dir.parent / "endpoints.yml")
-        env = child_env(self.database_url, self.ports)
+        endpoints = write_endpoints(self.database_url, self.ports, self.log_dir / "endpoints.yml")
+        cmd = commands(self.model, endpoints, self.ports)[name]
+        with open(self.log_dir / f"{name}.log", "ab") as out:
+            self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=child_env(self.database_url, self.ports),
+                                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def _wait(self, names: tuple[str, ...], timeout_s: float) -> None:
         urls = health_urls(self.ports)
-        cmds = commands(self.model, endpoints, self.ports)
-        for name in ("actions", "rasa", "web"):
-            out = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it until it exits
-            self.procs[name] = subprocess.Popen(cmds[name], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                                start_new_session=True)
-        for name in ("actions", "rasa", "web"):
+        for name in names:
             if not wait_until_up(urls[name], self.procs[name], timeout_s):
                 self.stop()
                 raise RuntimeError(f"The {name} server did not start; see {self.log_dir / (name + '.log')}")
+
+    def start(self, timeout_s: float = 180.0) -> None:
+        """Start all three at once (they load in parallel) and wait until each answers."""
+        for name in ("actions", "rasa", "web"):
+            self._spawn(name)
+        self._wait(("actions", "rasa", "web"), timeout_s)
+
+    def stop_one(self, name: str, grace_s: float = 15.0) -> None:
+        proc = self.procs.get(name)
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def restart(self, name: str, timeout_s: float = 180.0) -> None:
+        self.stop_one(name)
+        self._spawn(name)
+        self._wait((name,), timeout_s)
 
     def stop(self, grace_s: float = 15.0) -> None:
         for proc in self.procs.values():
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + grace_s
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        for name in self.procs:
+            self.stop_one(name, grace_s)
+
+    def pids(self) -> dict[str, int]:
+        return {name: proc.pid for name, proc in self.procs.items() if proc.poll() is None}
 
     def failed(self) -> str | None:
         return next((name for name, p in self.procs.items() if p.poll() is not None), None)

@@ -1,0 +1,75 @@
+"""Shared fixtures. The scorer model is the real one `make train` builds; tests never fake the scorer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.runtime import skip_tensorflow_probe
+
+skip_tensorflow_probe()
+
+from bot.scenarios import get_scenario  # noqa: E402
+from bot.scenarios.model import Scenario  # noqa: E402
+from bot.scoring import Scorer  # noqa: E402
+from bot.store import Store, make_engine  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_URL = os.environ.get("RAPPORT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def scorer() -> Scorer:
+    return Scorer()
+
+
+@pytest.fixture(scope="session")
+def news() -> Scenario:
+    scenario = get_scenario("difficult-news")
+    assert scenario is not None
+    return scenario
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(make_engine(f"sqlite:///{tmp_path / 'rapport.db'}"))
+
+
+@pytest.fixture
+def pg_store() -> Iterator[Store]:
+    """A store on the local PostgreSQL, in a schema of its own that is dropped afterwards."""
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    engine = make_engine(PG_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sqlalchemy.text("select 1"))
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
+    from bot.store.models import Base
+
+    Base.metadata.drop_all(engine)
+    yield Store(engine)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """The real three servers (Rasa, action server, web app) on test ports and a fresh SQLite file."""
+    from bot.services import Ports, Services
+
+    model = ROOT / "models" / "rapport.tar.gz"
+    if not model.exists():
+        pytest.fail("No Rasa model: run `make train` (make test does this first).")
+    folder = tmp_path_factory.mktemp("stack")
+    db_url = f"sqlite:///{folder / 'rapport.db'}"
+    ports = Ports(web=18100, rasa=15105, actions=15155)
+    services = Services(model, db_url, ports, log_dir=folder / "log")
+    services.start()
+    try:
+        yield {"services": services, "base": f"http://127.0.0.1:{ports.web}", "db_url": db_url, "folder": folder}
+    finally:
+        services.stop()

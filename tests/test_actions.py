@@ -1,0 +1,117 @@
+"""Custom actions, driven the way Rasa drives them: a rasa_sdk Tracker and a CollectingDispatcher."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.meta import ActionHelp, ActionHint, ActionListScenarios
+from actions.practice import ActionEndSession, ActionPatientTurn, ActionStartScenario
+
+DOMAIN: dict[str, Any] = {}
+
+
+def tracker(text: str, intent: str, confidence: float = 0.95, slots: dict[str, Any] | None = None,
+            entities: list[dict[str, Any]] | None = None) -> Tracker:
+    return Tracker(
+        sender_id="test-session",
+        slots=slots or {},
+        latest_message={"text": text, "intent": {"name": intent, "confidence": confidence},
+                        "entities": entities or []},
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+def slots_of(events: list[Any]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def start(seed: int = 4) -> dict[str, Any]:
+    dispatcher = CollectingDispatcher()
+    entities = [{"entity": "scenario_id", "value": "difficult-news"}, {"entity": "seed", "value": seed},
+                {"entity": "difficulty", "value": "gentle"}]
+    events = ActionStartScenario().run(dispatcher, tracker("/start_scenario", "start_scenario", 1.0,
+                                                           entities=entities), DOMAIN)
+    assert dispatcher.messages[0]["custom"]["type"] == "patient_turn"
+    return slots_of(events)
+
+
+def test_start_sets_the_patient_up() -> None:
+    slots = start()
+    assert slots["scenario_id"] == "difficult-news"
+    assert slots["patient_state"]["values"]["trust"] > 0
+    assert slots["last_patient_line"]
+    assert slots["trainee_acts"] == []
+
+
+def test_start_with_unknown_scenario_says_so() -> None:
+    dispatcher = CollectingDispatcher()
+    events = ActionStartScenario().run(
+        dispatcher, tracker("/start_scenario", "start_scenario", 1.0,
+                            entities=[{"entity": "scenario_id", "value": "nope"}]), DOMAIN)
+    assert events == []
+    assert "no scenario called 'nope'" in dispatcher.messages[0]["custom"]["text"]
+
+
+def test_patient_turn_scores_and_answers_in_role() -> None:
+    slots = start()
+    dispatcher = CollectingDispatcher()
+    events = ActionPatientTurn().run(
+        dispatcher, tracker("What have you been told about the biopsy so far?", "perception_check", slots=slots),
+        DOMAIN)
+    payload = dispatcher.messages[0]["custom"]
+    assert payload["type"] == "patient_turn"
+    assert payload["pool"] == "perception_answer"
+    assert any(a["act"] == "perception_check" for a in payload["score"]["acts"])
+    assert payload["nlu_intent"] == "perception_check"
+    new = slots_of(events)
+    assert new["last_patient_line"] == payload["text"]
+    assert "perception_check" in new["trainee_acts"]
+    assert new["patient_state"]["turn"] == 1
+
+
+def test_patient_turn_without_a_session_explains() -> None:
+    dispatcher = CollectingDispatcher()
+    assert ActionPatientTurn().run(dispatcher, tracker("hello", "greet_introduce"), DOMAIN) == []
+    assert dispatcher.messages[0]["custom"]["type"] == "system"
+
+
+def test_unsure_meta_intent_mid_session_goes_to_the_patient() -> None:
+    slots = start()
+    dispatcher = CollectingDispatcher()
+    events = ActionHint().run(dispatcher, tracker("What do you think we should do?", "ask_hint", 0.3,
+                                                  slots=slots), DOMAIN)
+    assert dispatcher.messages[0]["custom"]["type"] == "patient_turn"
+    assert any(isinstance(e, dict) and e.get("name") == "patient_state" for e in events)
+
+
+def test_confident_hint_is_a_system_message_that_follows_spikes() -> None:
+    slots = start()
+    dispatcher = CollectingDispatcher()
+    assert ActionHint().run(dispatcher, tracker("hint", "ask_hint", 0.99, slots=slots), DOMAIN) == []
+    message = dispatcher.messages[0]["custom"]
+    assert message["type"] == "system" and "already knows" in message["text"]
+
+
+def test_help_and_list_answer_outside_the_role() -> None:
+    dispatcher = CollectingDispatcher()
+    ActionHelp().run(dispatcher, tracker("help", "ask_help"), DOMAIN)
+    ActionListScenarios().run(dispatcher, tracker("scenarios", "list_scenarios"), DOMAIN)
+    texts = [m["custom"]["text"] for m in dispatcher.messages]
+    assert "clinician" in texts[0]
+    assert "Jo's biopsy result" in texts[1]
+
+
+def test_end_session_clears_the_patient() -> None:
+    slots = start()
+    dispatcher = CollectingDispatcher()
+    events = ActionEndSession().run(dispatcher, tracker("end session", "end_session", 0.9, slots=slots), DOMAIN)
+    assert dispatcher.messages[0]["custom"]["type"] == "end"
+    assert SlotSet("patient_state", None) in events

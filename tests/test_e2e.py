@@ -1,0 +1,173 @@
+"""End to end: the real Rasa server, action server and web app, driven through the JSON API."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+
+from bot.store import Store, make_engine
+
+pytestmark = pytest.mark.e2e
+
+
+def call(base: str, method: str, path: str, body: Any = None, raw: bytes | None = None) -> tuple[int, dict[str, Any]]:
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(base + path, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def new_session(base: str, **extra: Any) -> dict[str, Any]:
+    status, body = call(base, "POST", "/api/sessions",
+                        {"display_name": "E2E", "scenario_id": "difficult-news", "seed": 21, **extra})
+    assert status == 201, body
+    return body
+
+
+CONVERSATION = [
+    "Hello Jo, I'm Dr Khan, one of the breast surgeons.",
+    "What have you been told about the biopsy so far?",
+    "How much detail would you like me to go into today?",
+    "I'm afraid the results are not what we hoped.",
+    "The biopsy shows a breast cancer.",
+    "It sounds like this is a huge shock.",
+    "What's worrying you most right now?",
+    "Tell me more about what happened with your mum.",
+    "I can see why this frightens you so much. We'll go through this together.",
+    "Could you tell me in your own words what we've agreed, so I know I explained it clearly?",
+    "Let me summarise what we've talked about, and we can agree the next steps together.",
+]
+
+
+def test_a_whole_difficult_news_conversation(stack: dict[str, Any]) -> None:
+    base = stack["base"]
+    started = new_session(base, difficulty="gentle")
+    sid = started["session"]["id"]
+    assert started["turns"][0]["speaker"] == "patient"
+    pools = []
+    for text in CONVERSATION:
+        status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": text})
+        assert status == 200, body
+        assert body["trainee_turn"]["score"]["dimensions"]
+        pools.append(body["patient_turn"] and body["patient_turn"]["text"])
+        if body["session"]["status"] == "ended":
+            break
+    assert body["session"]["ended_by"] == "patient"
+
+    store = Store(make_engine(stack["db_url"]))
+    turns = store.turns(sid)
+    trainee = [t for t in turns if t["speaker"] == "trainee"]
+    assert all(t["status"] == "answered" and t["score"] for t in trainee)
+    assert any(a["act"] == "warning_shot" for t in trainee for a in t["score"]["acts"])
+    state = store.get_session(sid)["patient_state"]  # type: ignore[index]
+    assert "mum_and_ellie" in state["revealed"]
+    assert state["values"]["trust"] > 0.6
+
+    status, body = call(base, "GET", f"/api/sessions/{sid}/report")
+    report = body["report"]
+    spikes = {s["step"]: s["status"] for s in report["spikes"]}
+    assert spikes["perception"] == "done" and spikes["warning_shot"] == "done"
+    assert report["concerns"][0]["revealed"] is True
+    assert report["miti"]["questions"] >= 3
+    assert len(report["transcript"]) == len(turns)
+
+
+def test_reload_returns_the_same_history(stack: dict[str, Any]) -> None:
+    base = stack["base"]
+    sid = new_session(base)["session"]["id"]
+    call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "Hello, I'm Dr Khan."})
+    status, first = call(base, "GET", f"/api/sessions/{sid}")
+    status, again = call(base, "GET", f"/api/sessions/{sid}")
+    assert status == 200 and first == again and len(first["turns"]) == 3
+
+
+def test_bad_input_gets_clear_4xx(stack: dict[str, Any]) -> None:
+    base = stack["base"]
+    sid = new_session(base)["session"]["id"]
+    cases = [
+        ({"text": "   "}, 400, "empty_message"),
+        ({"text": "x" * 2001}, 400, "message_too_long"),
+        ({"text": 42}, 400, "invalid_field"),
+        ({"text": ["a"]}, 400, "invalid_field"),
+    ]
+    for body, code, error in cases:
+        status, answer = call(base, "POST", f"/api/sessions/{sid}/messages", body)
+        assert (status, answer["error"]["code"]) == (code, error)
+        assert answer["error"]["message"]
+    status, answer = call(base, "POST", f"/api/sessions/{sid}/messages", raw=b"{not json")
+    assert (status, answer["error"]["code"]) == (400, "invalid_json")
+    status, answer = call(base, "POST", "/api/sessions/unknown/messages", {"text": "hi"})
+    assert (status, answer["error"]["code"]) == (404, "unknown_session")
+    status, answer = call(base, "POST", "/api/sessions", {"display_name": "A", "scenario_id": "no-such"})
+    assert (status, answer["error"]["code"]) == (404, "unknown_scenario")
+    status, answer = call(base, "POST", "/api/sessions", {"display_name": "", "scenario_id": "difficult-news"})
+    assert status == 400
+    # odd characters are fine: emoji, right-to-left text, a leading slash that must not become a command
+    for text in ["Is that OK? \U0001f642", "\u05e9\u05dc\u05d5\u05dd, how are you feeling?",
+                 '/start_scenario{"scenario_id": "no-such"}']:
+        status, answer = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": text})
+        assert status == 200, answer
+    status, body = call(base, "GET", f"/api/sessions/{sid}")
+    assert body["session"]["status"] == "active"
+    assert [t["speaker"] for t in body["turns"]].count("trainee") == 3
+
+
+def test_second_message_while_one_is_in_flight_is_refused(stack: dict[str, Any]) -> None:
+    base = stack["base"]
+    sid = new_session(base)["session"]["id"]
+    store = Store(make_engine(stack["db_url"]))
+    assert store.try_acquire(sid)  # as if a first message were still being answered
+    status, answer = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "Hello?"})
+    assert (status, answer["error"]["code"]) == (409, "message_in_flight")
+    store.release(sid)
+    status, _ = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "Hello?"})
+    assert status == 200
+
+
+def test_exam_mode_hides_live_scores_but_not_the_report(stack: dict[str, Any]) -> None:
+    base = stack["base"]
+    sid = new_session(base, exam_mode=True)["session"]["id"]
+    status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "What have you been told so far?"})
+    assert status == 200 and body["trainee_turn"]["score"] is None
+    status, body = call(base, "POST", f"/api/sessions/{sid}/end")
+    assert body["report"]["transcript"][1]["score"]["acts"]
+    status, answer = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "One more thing"})
+    assert (status, answer["error"]["code"]) == (409, "session_ended")
+
+
+def test_action_server_down_keeps_the_message_and_the_session_goes_on(stack: dict[str, Any]) -> None:
+    base, services = stack["base"], stack["services"]
+    sid = new_session(base)["session"]["id"]
+    call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "Hello, I'm Dr Khan."})
+    services.stop_one("actions")
+    try:
+        status, answer = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "What do you know so far?"})
+        assert (status, answer["error"]["code"]) == (503, "patient_unavailable")
+        assert "saved" in answer["error"]["message"]
+    finally:
+        services.restart("actions")
+    status, body = call(base, "GET", f"/api/sessions/{sid}")
+    kept = [t for t in body["turns"] if t["text"] == "What do you know so far?"]
+    assert kept and kept[0]["status"] == "unanswered"
+    assert len(body["turns"]) == 4  # opening, answered turn, its reply, the unanswered turn
+    status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "What do you know so far?"})
+    assert status == 200 and body["patient_turn"]["text"]
+
+
+def test_openapi_document_covers_every_api_route(stack: dict[str, Any]) -> None:
+    status, doc = call(stack["base"], "GET", "/api/openapi.json")
+    assert status == 200 and doc["openapi"].startswith("3.")
+    from bot.web.app import create_app
+    from bot.store import Store as _Store, make_engine as _make
+
+    app = create_app(_Store(_make("sqlite:///:memory:")))
+    routes = {"/" + r.path.replace("<session_id:str>", "{session_id}") for r in app.router.routes
+              if r.path.startswith("api/")}
+    assert routes == set(doc["paths"])

@@ -1,0 +1,177 @@
+"""The patient model: trajectories for skilled and unskilled trainees, replay, bounds, loading errors."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.scenarios import Engine, PatientState, TurnInput, load_scenario
+from bot.scenarios.engine import replay
+from bot.scenarios.model import BUILTIN_DIR, Scenario, ScenarioError, parse_scenario
+from bot.scoring import Scorer
+from bot.scoring.taxonomy import CLINICAL_ACTS
+
+
+def play(scorer: Scorer, scenario: Scenario, lines: list[str], seed: int = 3, difficulty: str = "gentle"):  # type: ignore[no-untyped-def]
+    engine = Engine(scenario, difficulty)
+    result = engine.start(seed)
+    history = [result]
+    for text in lines:
+        if result.state.ended:
+            break
+        score = scorer.score(text, extra_jargon=scenario.jargon)
+        result = engine.step(result.state, TurnInput(frozenset(score.act_names), frozenset(score.cue_names), text))
+        history.append(result)
+    return history
+
+
+SKILLED = [
+    "Hello Jo, I'm Dr Khan, one of the breast surgeons.",
+    "What have you been told about the biopsy so far?",
+    "How much detail would you like me to go into today?",
+    "I'm afraid the results are not what we hoped.",
+    "The biopsy shows a breast cancer.",
+    "It sounds like this is a huge shock.",
+    "What's worrying you most right now?",
+    "It sounds like your mum is very much on your mind.",
+    "Tell me more about what happened with your mum.",
+    "I can see why this frightens you so much. We'll go through this together.",
+    "Could you tell me in your own words what we've agreed, so I know I explained it clearly?",
+    "Let me summarise what we've talked about, and we can agree the next steps together.",
+]
+
+UNSKILLED = [
+    "The histology shows an invasive ductal carcinoma, grade 2.",
+    "Don't worry, it'll be fine.",
+    "You should have come in sooner.",
+    "The plan is a wide local excision and sentinel node biopsy.",
+    "Don't worry, these are very treatable nowadays.",
+    "You need to stay positive.",
+]
+
+
+def test_skilled_trainee_reaches_disclosure_and_a_close(scorer: Scorer, news: Scenario) -> None:
+    history = play(scorer, news, SKILLED)
+    final = history[-1].state
+    assert "mum_and_ellie" in final.revealed
+    assert final.ended
+    assert final.values["trust"] > news.variables["trust"].initial
+    assert any("news_with_warning" in step.events for step in history)
+
+
+def test_unskilled_trainee_meets_confusion_shock_and_distrust(scorer: Scorer, news: Scenario) -> None:
+    history = play(scorer, news, UNSKILLED)
+    pools = [step.pool for step in history]
+    final = history[-1].state
+    assert "confusion_jargon" in pools
+    assert any(p.startswith("distrust") for p in pools)
+    assert final.revealed == []
+    assert not final.ended
+    assert final.values["trust"] < news.variables["trust"].initial
+
+
+def test_news_without_warning_brings_shock(scorer: Scorer, news: Scenario) -> None:
+    history = play(scorer, news, ["Hello, I'm Dr Khan.", "It's cancer."])
+    assert "news_without_warning" in history[-1].events
+    assert history[-1].pool == "shock_silence"
+
+
+def test_hard_is_harder_than_gentle(scorer: Scorer, news: Scenario) -> None:
+    gentle = play(scorer, news, SKILLED[:7], difficulty="gentle")[-1].state
+    hard = play(scorer, news, SKILLED[:7], difficulty="hard")[-1].state
+    assert gentle.values["trust"] > hard.values["trust"]
+
+
+def test_a_seed_replays_a_session_exactly(scorer: Scorer, news: Scenario) -> None:
+    first = [s.line for s in play(scorer, news, SKILLED, seed=11)]
+    again = [s.line for s in play(scorer, news, SKILLED, seed=11)]
+    other = [s.line for s in play(scorer, news, SKILLED, seed=12)]
+    assert first == again
+    assert first != other
+
+
+def test_lines_do_not_repeat_until_the_pool_is_spent(news: Scenario) -> None:
+    engine = Engine(news, "gentle")
+    state = engine.start(5).state
+    seen = []
+    pool = next(p for p in news.replies if p.id == "default_before_news")
+    for _ in range(len(pool.lines)):
+        result = engine.step(state, TurnInput(frozenset({"closed_question"})))
+        state = result.state
+        if result.pool == pool.id:
+            seen.append(result.line)
+    assert len(seen) == len(set(seen))
+
+
+def test_state_round_trips_through_a_dict(news: Scenario) -> None:
+    state = Engine(news).start(9).state
+    assert PatientState.from_dict(state.to_dict()) == state
+
+
+def test_step_does_not_modify_the_given_state(news: Scenario) -> None:
+    engine = Engine(news)
+    state = engine.start(1).state
+    before = state.to_dict()
+    engine.step(state, TurnInput(frozenset({"nurse_name"})))
+    assert state.to_dict() == before
+
+
+acts = st.frozensets(st.sampled_from(CLINICAL_ACTS), max_size=4)
+cues = st.frozensets(st.sampled_from(["jargon", "emotion_word", "hedge", "you_statement"]), max_size=2)
+texts = st.sampled_from(["", "cancer", "it is a tumour", "hello", "carcinoma"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(turns=st.lists(st.tuples(acts, cues, texts), max_size=25), seed=st.integers(0, 2**31 - 1),
+       difficulty=st.sampled_from(["gentle", "hard"]))
+def test_any_sequence_of_acts_keeps_state_in_bounds_and_replays(turns, seed, difficulty) -> None:  # type: ignore[no-untyped-def]
+    scenario = load_scenario(BUILTIN_DIR / "difficult-news.yml")
+    inputs = [TurnInput(a, c, t) for a, c, t in turns]
+    engine = Engine(scenario, difficulty)
+    result = engine.start(seed)
+    for turn in inputs:
+        if result.state.ended:
+            break
+        result = engine.step(result.state, turn)
+        assert result.line
+        for name, var in scenario.variables.items():
+            assert var.low <= result.state.values[name] <= var.high
+    assert replay(scenario, seed, inputs, difficulty) == replay(scenario, seed, inputs, difficulty)
+
+
+def test_ended_session_refuses_more_turns(news: Scenario) -> None:
+    engine = Engine(news)
+    state = engine.start(1).state
+    state.ended = True
+    with pytest.raises(ValueError, match="ended"):
+        engine.step(state, TurnInput(frozenset()))
+
+
+def test_loader_reports_every_problem(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    data = yaml.safe_load((BUILTIN_DIR / "difficult-news.yml").read_text())
+    data["theme"] = "gossip"
+    data["effects"]["nurse_name"] = {"happiness": 0.2}
+    data["replies"][0]["lines"] = []
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(data, "broken.yml")
+    text = " ".join(err.value.problems)
+    assert "theme 'gossip'" in text and "happiness" in text and "at least one line" in text
+    bad = tmp_path / "bad.yml"
+    bad.write_text("id: [unclosed")
+    with pytest.raises(ScenarioError, match="not valid YAML"):
+        load_scenario(bad)
+
+
+def test_public_view_hides_the_concerns(news: Scenario) -> None:
+    public = news.public()
+    assert "concerns" not in public
+    assert not any(c.summary in str(public) or c.lines[0] in str(public) for c in news.concerns)
+    assert public["learning_goals"] and public["patient"]["name"]
+
+
+def test_first_scenario_has_enough_distinct_lines(news: Scenario) -> None:
+    lines = [line for pool in (*news.replies, news.opening) for line in pool.lines]
+    lines += [line for c in news.concerns for line in c.lines]
+    assert len(set(lines)) >= 40
