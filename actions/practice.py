@@ -24,12 +24,14 @@ class ActionStartScenario(Action):
         if tracker.get_slot("patient_state") and tracker.get_slot("scenario_id"):
             if not is_confident_meta(tracker):
                 return patient_turn(dispatcher, tracker)
-            dispatcher.utter_message(json_message=system(
-                "A practice session is already running here. End it before starting another."))
+            dispatcher.utter_message(
+                json_message=system("A practice session is already running here. End it before starting another.")
+            )
             return []
         if not scenario_id:
-            dispatcher.utter_message(json_message=system(
-                "Which scenario would you like? Pick one from the list on the home page."))
+            dispatcher.utter_message(
+                json_message=system("Which scenario would you like? Pick one from the list on the home page.")
+            )
             return []
         try:
             seed = int(entity(tracker, "seed") or 0)
@@ -57,14 +59,19 @@ def patient_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Any
         dispatcher.utter_message(json_message=system("No practice session is running. Start a scenario first."))
         return []
     if state.get("ended"):
-        dispatcher.utter_message(json_message=system(
-            "The patient has left; this scenario is over. Open the report to see how it went."))
+        dispatcher.utter_message(
+            json_message=system("The patient has left; this scenario is over. Open the report to see how it went.")
+        )
         return []
     text = (tracker.latest_message or {}).get("text") or ""
     previous: list[str] = tracker.get_slot("trainee_acts") or []
     result = practice.take_turn(
-        scenario_id, state, text, context=tracker.get_slot("last_patient_line"),
-        previous_acts=previous, nlu_intent=latest_intent(tracker),
+        scenario_id,
+        state,
+        text,
+        context=tracker.get_slot("last_patient_line"),
+        previous_acts=previous,
+        nlu_intent=latest_intent(tracker),
     )
     intent = latest_intent(tracker)
     result["nlu_intent"] = intent[0] if intent else None

@@ -181,6 +181,7 @@ _TOPIC_TEMPLATES: tuple[str, ...] = (
     "Would it help to talk about {topic} now, or another day?",
     "How are you feeling about {topic}?",
     "What do you already know about {topic}?",
+    "Shall we think about {topic} together?",
 )
 
 
@@ -407,9 +408,7 @@ class StockTarget:
         return f"bench-stock-{trainee}-{conversation}-{uuid.uuid4().hex[:8]}"
 
     async def send(self, http: aiohttp.ClientSession, conv: Any, turn: int) -> bool:
-        answers = await _post_json(
-            http, self.url, {"sender": conv, "message": STOCK_LINES[turn % len(STOCK_LINES)]}
-        )
+        answers = await _post_json(http, self.url, {"sender": conv, "message": STOCK_LINES[turn % len(STOCK_LINES)]})
         if not isinstance(answers, list):
             raise RequestFailed(f"unexpected answer {str(answers)[:200]}")
         return True
@@ -458,9 +457,7 @@ async def _trainee(
                 conv = None  # the patient closed the scenario early: carry on in a fresh conversation
 
 
-async def _run_load(
-    target: Target, concurrency: int, conversations: int, turns: int, warmup: int
-) -> LoadResult:
+async def _run_load(target: Target, concurrency: int, conversations: int, turns: int, warmup: int) -> LoadResult:
     result = LoadResult(target.name, concurrency)
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
     connector = aiohttp.TCPConnector(limit=concurrency * 2)
@@ -475,9 +472,7 @@ async def _run_load(
 
 def run_load(target: Target, concurrency: int, conversations: int, turns: int) -> LoadResult:
     warmup = WARMUP_TURNS if concurrency == 1 else 0
-    log.info(
-        "%s: %d trainee(s) x %d conversation(s) x %d turns", target.name, concurrency, conversations, turns
-    )
+    log.info("%s: %d trainee(s) x %d conversation(s) x %d turns", target.name, concurrency, conversations, turns)
     result = asyncio.run(_run_load(target, concurrency, conversations, turns, warmup))
     log.info(
         "%s at %d: p50 %.1f ms, p95 %.1f ms over %d turns, %d errors",

@@ -82,7 +82,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     text = args.text
     if not text or not text.strip():
-        log.error("Nothing to score: give the reply as text, e.g. rapport score \"How are you feeling?\"")
+        log.error('Nothing to score: give the reply as text, e.g. rapport score "How are you feeling?"')
         return 2
     try:
         scorer = Scorer(args.model)
@@ -94,9 +94,9 @@ def cmd_score(args: argparse.Namespace) -> int:
         _out(json.dumps(result))
         return 0
     for act in result["acts"]:
-        _out(f"act  {act['label']:<30} \"{act['text']}\" ({act['source']})")
+        _out(f'act  {act["label"]:<30} "{act["text"]}" ({act["source"]})')
     for cue in result["cues"]:
-        _out(f"cue  {cue['label']:<30} \"{cue['text']}\"")
+        _out(f'cue  {cue["label"]:<30} "{cue["text"]}"')
     for name, dim in result["dimensions"].items():
         value = "n/a" if dim["score"] is None else f"{dim['score']}/{dim['max']}"
         _out(f"{name:<16} {value:<5} {dim['reason']}")
@@ -117,8 +117,16 @@ def cmd_train_scorer(args: argparse.Namespace) -> int:
 def cmd_scenario_list(args: argparse.Namespace) -> int:
     from bot.scenarios import library
 
-    items = [{"id": s.id, "title": s.title, "theme": s.theme, "difficulties": list(s.difficulties),
-              "personas": [s.patient.get("name")]} for s in library().values()]
+    items = [
+        {
+            "id": s.id,
+            "title": s.title,
+            "theme": s.theme,
+            "difficulties": list(s.difficulties),
+            "personas": [s.patient.get("name")],
+        }
+        for s in library().values()
+    ]
     for item in items:
         _out(json.dumps(item) if args.json else f"{item['id']:<24} {item['theme']:<16} {item['title']}")
     return 0

@@ -29,8 +29,14 @@ def _scenario(scenario_id: str) -> Any:
 def start(scenario_id: str, difficulty: str | None, seed: int) -> dict[str, Any]:
     """The patient's opening line and the initial state."""
     result = Engine(_scenario(scenario_id), difficulty).start(seed)
-    return {"type": "patient_turn", "text": result.line, "pool": result.pool, "state": result.state.to_dict(),
-            "ended": False, "events": []}
+    return {
+        "type": "patient_turn",
+        "text": result.line,
+        "pool": result.pool,
+        "state": result.state.to_dict(),
+        "ended": False,
+        "events": [],
+    }
 
 
 def take_turn(
@@ -45,8 +51,13 @@ def take_turn(
     """Score the trainee's text and produce the patient's reply and new state."""
     scenario = _scenario(scenario_id)
     scorer = scorer or default_scorer()
-    score = scorer.score(text, context=context, previous_acts=previous_acts, extra_jargon=scenario.jargon,
-                         nlu_intent=nlu_intent)
+    score = scorer.score(
+        text,
+        context=context,
+        previous_acts=previous_acts,
+        extra_jargon=scenario.jargon,
+        nlu_intent=nlu_intent,
+    )
     patient = PatientState.from_dict(state)
     engine = Engine(scenario, patient.difficulty)
     result = engine.step(patient, TurnInput(frozenset(score.act_names), frozenset(score.cue_names), text))

@@ -32,13 +32,16 @@ def build_report(session: dict[str, Any], turns: list[dict[str, Any]]) -> dict[s
     summary = summarise_session(trainee_turns)
     state = session.get("patient_state") or {}
     revealed = set(state.get("revealed") or [])
-    concerns = [{"id": c.id, "summary": c.summary, "revealed": c.id in revealed}
-                for c in (scenario.concerns if scenario else ())]
+    concerns = [
+        {"id": c.id, "summary": c.summary, "revealed": c.id in revealed}
+        for c in (scenario.concerns if scenario else ())
+    ]
     public = [{k: v for k, v in t.items() if k not in ("id", "pool", "nlu_intent")} for t in turns]
     return {
         "session": {k: v for k, v in session.items() if k != "patient_state"},
-        "scenario": scenario.public() if scenario else {"id": session["scenario_id"],
-                                                         "title": session.get("scenario_title")},
+        "scenario": scenario.public()
+        if scenario
+        else {"id": session["scenario_id"], "title": session.get("scenario_title")},
         **summary,
         "concerns": concerns,
         "outcome": _outcome(session, state, concerns),

@@ -38,8 +38,14 @@ def tracker_store_yaml(database_url: str) -> str:
     if url.get_backend_name() == "sqlite":
         db = VAR / "rasa_tracker.db"  # a file of its own: Rasa and the web app then never wait on one lock
         return f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{db}"\n'
-    lines = ["tracker_store:", "  type: SQL", '  dialect: "postgresql"', f'  url: "{url.host or "127.0.0.1"}"',
-             f"  port: {url.port or 5432}", f'  db: "{url.database}"']
+    lines = [
+        "tracker_store:",
+        "  type: SQL",
+        '  dialect: "postgresql"',
+        f'  url: "{url.host or "127.0.0.1"}"',
+        f"  port: {url.port or 5432}",
+        f'  db: "{url.database}"',
+    ]
     if url.username:
         lines.append(f'  username: "{url.username}"')
     if url.password:
@@ -56,17 +62,19 @@ def write_endpoints(database_url: str, ports: Ports, path: Path) -> Path:
 
 def child_env(database_url: str, ports: Ports) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": database_url,
-        "RASA_URL": f"http://127.0.0.1:{ports.rasa}",
-        "RAPPORT_ACTIONS_URL": f"http://127.0.0.1:{ports.actions}",
-        "RAPPORT_ACTIONS_PORT": str(ports.actions),
-        "RAPPORT_WEB_PORT": str(ports.web),
-        "SANIC_HOST": "127.0.0.1",
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "RASA_URL": f"http://127.0.0.1:{ports.rasa}",
+            "RAPPORT_ACTIONS_URL": f"http://127.0.0.1:{ports.actions}",
+            "RAPPORT_ACTIONS_PORT": str(ports.actions),
+            "RAPPORT_WEB_PORT": str(ports.web),
+            "SANIC_HOST": "127.0.0.1",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     password = make_url(database_url).password
     if password:
         env["RAPPORT_DB_PASSWORD"] = str(password)
@@ -76,9 +84,20 @@ def child_env(database_url: str, ports: Ports) -> dict[str, str]:
 def commands(model: Path, endpoints: Path, ports: Ports) -> dict[str, list[str]]:
     bindir = Path(sys.executable).parent
     return {
-        "rasa": [str(bindir / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
-                 "--credentials", str(ROOT / "credentials.yml"), "--interface", "127.0.0.1",
-                 "--port", str(ports.rasa)],
+        "rasa": [
+            str(bindir / "rasa"),
+            "run",
+            "--model",
+            str(model),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(ROOT / "credentials.yml"),
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(ports.rasa),
+        ],
         "actions": [sys.executable, "-m", "actions"],
         "web": [sys.executable, "-m", "bot.web"],
     }
@@ -135,8 +154,14 @@ class Services:
         endpoints = write_endpoints(self.database_url, self.ports, self.log_dir / "endpoints.yml")
         cmd = commands(self.model, endpoints, self.ports)[name]
         with open(self.log_dir / f"{name}.log", "ab") as out:
-            self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=child_env(self.database_url, self.ports),
-                                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            self.procs[name] = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                env=child_env(self.database_url, self.ports),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def _wait(self, names: tuple[str, ...], timeout_s: float) -> None:
         urls = health_urls(self.ports)

@@ -70,6 +70,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
     services = Services(model, db_url, ports, log_dir=folder / "log")
     services.start()
     try:
-        yield {"services": services, "base": f"http://127.0.0.1:{ports.web}", "db_url": db_url, "folder": folder}
+        yield {
+            "services": services,
+            "base": f"http://127.0.0.1:{ports.web}",
+            "db_url": db_url,
+            "folder": folder,
+        }
     finally:
         services.stop()

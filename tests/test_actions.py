@@ -14,13 +14,21 @@ from actions.practice import ActionEndSession, ActionPatientTurn, ActionStartSce
 DOMAIN: dict[str, Any] = {}
 
 
-def tracker(text: str, intent: str, confidence: float = 0.95, slots: dict[str, Any] | None = None,
-            entities: list[dict[str, Any]] | None = None) -> Tracker:
+def tracker(
+    text: str,
+    intent: str,
+    confidence: float = 0.95,
+    slots: dict[str, Any] | None = None,
+    entities: list[dict[str, Any]] | None = None,
+) -> Tracker:
     return Tracker(
         sender_id="test-session",
         slots=slots or {},
-        latest_message={"text": text, "intent": {"name": intent, "confidence": confidence},
-                        "entities": entities or []},
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": confidence},
+            "entities": entities or [],
+        },
         events=[],
         paused=False,
         followup_action=None,
@@ -35,10 +43,14 @@ def slots_of(events: list[Any]) -> dict[str, Any]:
 
 def start(seed: int = 4) -> dict[str, Any]:
     dispatcher = CollectingDispatcher()
-    entities = [{"entity": "scenario_id", "value": "difficult-news"}, {"entity": "seed", "value": seed},
-                {"entity": "difficulty", "value": "gentle"}]
-    events = ActionStartScenario().run(dispatcher, tracker("/start_scenario", "start_scenario", 1.0,
-                                                           entities=entities), DOMAIN)
+    entities = [
+        {"entity": "scenario_id", "value": "difficult-news"},
+        {"entity": "seed", "value": seed},
+        {"entity": "difficulty", "value": "gentle"},
+    ]
+    events = ActionStartScenario().run(
+        dispatcher, tracker("/start_scenario", "start_scenario", 1.0, entities=entities), DOMAIN
+    )
     assert dispatcher.messages[0]["custom"]["type"] == "patient_turn"
     return slots_of(events)
 
@@ -54,8 +66,10 @@ def test_start_sets_the_patient_up() -> None:
 def test_start_with_unknown_scenario_says_so() -> None:
     dispatcher = CollectingDispatcher()
     events = ActionStartScenario().run(
-        dispatcher, tracker("/start_scenario", "start_scenario", 1.0,
-                            entities=[{"entity": "scenario_id", "value": "nope"}]), DOMAIN)
+        dispatcher,
+        tracker("/start_scenario", "start_scenario", 1.0, entities=[{"entity": "scenario_id", "value": "nope"}]),
+        DOMAIN,
+    )
     assert events == []
     assert "no scenario called 'nope'" in dispatcher.messages[0]["custom"]["text"]
 
@@ -64,8 +78,10 @@ def test_patient_turn_scores_and_answers_in_role() -> None:
     slots = start()
     dispatcher = CollectingDispatcher()
     events = ActionPatientTurn().run(
-        dispatcher, tracker("What have you been told about the biopsy so far?", "perception_check", slots=slots),
-        DOMAIN)
+        dispatcher,
+        tracker("What have you been told about the biopsy so far?", "perception_check", slots=slots),
+        DOMAIN,
+    )
     payload = dispatcher.messages[0]["custom"]
     assert payload["type"] == "patient_turn"
     assert payload["pool"] == "perception_answer"
@@ -86,8 +102,9 @@ def test_patient_turn_without_a_session_explains() -> None:
 def test_unsure_meta_intent_mid_session_goes_to_the_patient() -> None:
     slots = start()
     dispatcher = CollectingDispatcher()
-    events = ActionHint().run(dispatcher, tracker("What do you think we should do?", "ask_hint", 0.3,
-                                                  slots=slots), DOMAIN)
+    events = ActionHint().run(
+        dispatcher, tracker("What do you think we should do?", "ask_hint", 0.3, slots=slots), DOMAIN
+    )
     assert dispatcher.messages[0]["custom"]["type"] == "patient_turn"
     assert any(isinstance(e, dict) and e.get("name") == "patient_state" for e in events)
 

@@ -25,8 +25,12 @@ def call(base: str, method: str, path: str, body: Any = None, raw: bytes | None 
 
 
 def new_session(base: str, **extra: Any) -> dict[str, Any]:
-    status, body = call(base, "POST", "/api/sessions",
-                        {"display_name": "E2E", "scenario_id": "difficult-news", "seed": 21, **extra})
+    status, body = call(
+        base,
+        "POST",
+        "/api/sessions",
+        {"display_name": "E2E", "scenario_id": "difficult-news", "seed": 21, **extra},
+    )
     assert status == 201, body
     return body
 
@@ -110,8 +114,11 @@ def test_bad_input_gets_clear_4xx(stack: dict[str, Any]) -> None:
     status, answer = call(base, "POST", "/api/sessions", {"display_name": "", "scenario_id": "difficult-news"})
     assert status == 400
     # odd characters are fine: emoji, right-to-left text, a leading slash that must not become a command
-    for text in ["Is that OK? \U0001f642", "\u05e9\u05dc\u05d5\u05dd, how are you feeling?",
-                 '/start_scenario{"scenario_id": "no-such"}']:
+    for text in [
+        "Is that OK? \U0001f642",
+        "\u05e9\u05dc\u05d5\u05dd, how are you feeling?",
+        '/start_scenario{"scenario_id": "no-such"}',
+    ]:
         status, answer = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": text})
         assert status == 200, answer
     status, body = call(base, "GET", f"/api/sessions/{sid}")
@@ -164,10 +171,12 @@ def test_action_server_down_keeps_the_message_and_the_session_goes_on(stack: dic
 def test_openapi_document_covers_every_api_route(stack: dict[str, Any]) -> None:
     status, doc = call(stack["base"], "GET", "/api/openapi.json")
     assert status == 200 and doc["openapi"].startswith("3.")
+    from bot.store import Store as _Store
+    from bot.store import make_engine as _make
     from bot.web.app import create_app
-    from bot.store import Store as _Store, make_engine as _make
 
     app = create_app(_Store(_make("sqlite:///:memory:")))
-    routes = {"/" + r.path.replace("<session_id:str>", "{session_id}") for r in app.router.routes
-              if r.path.startswith("api/")}
+    routes = {
+        "/" + r.path.replace("<session_id:str>", "{session_id}") for r in app.router.routes if r.path.startswith("api/")
+    }
     assert routes == set(doc["paths"])

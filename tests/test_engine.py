@@ -124,8 +124,11 @@ texts = st.sampled_from(["", "cancer", "it is a tumour", "hello", "carcinoma"])
 
 
 @settings(max_examples=60, deadline=None)
-@given(turns=st.lists(st.tuples(acts, cues, texts), max_size=25), seed=st.integers(0, 2**31 - 1),
-       difficulty=st.sampled_from(["gentle", "hard"]))
+@given(
+    turns=st.lists(st.tuples(acts, cues, texts), max_size=25),
+    seed=st.integers(0, 2**31 - 1),
+    difficulty=st.sampled_from(["gentle", "hard"]),
+)
 def test_any_sequence_of_acts_keeps_state_in_bounds_and_replays(turns, seed, difficulty) -> None:  # type: ignore[no-untyped-def]
     scenario = load_scenario(BUILTIN_DIR / "difficult-news.yml")
     inputs = [TurnInput(a, c, t) for a, c, t in turns]

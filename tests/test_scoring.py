@@ -155,7 +155,12 @@ def test_miti_metrics_and_bands(scorer: Scorer) -> None:
 def test_session_summary_picks_strongest_and_weakest(scorer: Scorer) -> None:
     turns = [
         _turn(scorer, 1, "Don't worry, you'll be fine.", "I'm terrified."),
-        _turn(scorer, 3, "It sounds like you're frightened. Tell me more about what worries you.", "I'm terrified."),
+        _turn(
+            scorer,
+            3,
+            "It sounds like you're frightened. Tell me more about what worries you.",
+            "I'm terrified.",
+        ),
     ]
     summary = summarise_session(turns)
     assert summary["strongest"]["index"] == 3

@@ -19,8 +19,14 @@ def exercise(store: Store) -> None:
 
     store.add_turn(sid, "patient", "Is it the results?", pool="opening")
     pending = store.add_turn(sid, "trainee", "What have you been told?", status="pending")
-    score = {"dimensions": {"empathy": {"score": None}, "collaboration": {"score": 2},
-                            "shared_decision": {"score": None}}, "acts": [{"act": "perception_check"}]}
+    score = {
+        "dimensions": {
+            "empathy": {"score": None},
+            "collaboration": {"score": 2},
+            "shared_decision": {"score": None},
+        },
+        "acts": [{"act": "perception_check"}],
+    }
     answered = store.answer_turn(pending["id"], "answered", score=score, nlu_intent="perception_check")
     assert answered["score"] == score and answered["status"] == "answered"
     store.save_patient_state(sid, {"values": {"trust": 0.5}, "revealed": []})

@@ -14,10 +14,17 @@ from typing import Any
 
 from bot.scenarios.model import Condition, Difficulty, Pool, Scenario
 
-EMPATHIC_ACTS = frozenset({
-    "simple_reflection", "complex_reflection", "nurse_name", "nurse_understand", "nurse_respect",
-    "nurse_support", "nurse_explore",
-})
+EMPATHIC_ACTS = frozenset(
+    {
+        "simple_reflection",
+        "complex_reflection",
+        "nurse_name",
+        "nurse_understand",
+        "nurse_respect",
+        "nurse_support",
+        "nurse_explore",
+    }
+)
 
 
 @dataclass
@@ -34,10 +41,15 @@ class PatientState:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "values": dict(self.values), "flags": dict(self.flags),
-            "used": {k: list(v) for k, v in self.used.items()}, "revealed": list(self.revealed),
-            "turn": self.turn, "last_emotional": self.last_emotional, "ended": self.ended,
-            "seed": self.seed, "difficulty": self.difficulty,
+            "values": dict(self.values),
+            "flags": dict(self.flags),
+            "used": {k: list(v) for k, v in self.used.items()},
+            "revealed": list(self.revealed),
+            "turn": self.turn,
+            "last_emotional": self.last_emotional,
+            "ended": self.ended,
+            "seed": self.seed,
+            "difficulty": self.difficulty,
         }
 
     @classmethod
@@ -86,8 +98,12 @@ class Engine:
     def start(self, seed: int) -> StepResult:
         values = {name: var.initial for name, var in self.scenario.variables.items()}
         state = PatientState(values=values, seed=int(seed), difficulty=self.difficulty_name)
-        state.flags = {"news_given": False, "warning_shot_given": False, "perception_checked": False,
-                       "concern_revealed": False}
+        state.flags = {
+            "news_given": False,
+            "warning_shot_given": False,
+            "perception_checked": False,
+            "concern_revealed": False,
+        }
         line = self._pick(state, self.scenario.opening)
         state.last_emotional = self.scenario.opening.emotional
         return StepResult(line, "opening", [], None, False, state)
@@ -149,7 +165,11 @@ class Engine:
             state.flags["perception_checked"] = True
 
     def _apply_effects(self, state: PatientState, turn: TurnInput, events: set[str]) -> None:
-        keys = [*sorted(turn.acts), *(f"cue:{c}" for c in sorted(turn.cues)), *(f"event:{e}" for e in sorted(events))]
+        keys = [
+            *sorted(turn.acts),
+            *(f"cue:{c}" for c in sorted(turn.cues)),
+            *(f"event:{e}" for e in sorted(events)),
+        ]
         scale = self.difficulty.effect_scale
         for key in keys:
             for name, delta in self.scenario.effects.get(key, {}).items():

@@ -199,12 +199,19 @@ def parse_scenario(data: Any, path: str = "<memory>") -> Scenario:
         for i, r in enumerate(data.get("replies") or [])
     )
     opening_raw = data.get("opening") or {}
-    opening = Pool("opening", Condition(), _lines(opening_raw.get("lines"), "opening", problems),
-                   bool(opening_raw.get("emotional", False)))
+    opening = Pool(
+        "opening",
+        Condition(),
+        _lines(opening_raw.get("lines"), "opening", problems),
+        bool(opening_raw.get("emotional", False)),
+    )
     ending = None
     if data.get("ending"):
-        ending = Pool("ending", _condition(data["ending"].get("when"), "ending.when", problems, variables),
-                      _lines(data["ending"].get("lines"), "ending", problems))
+        ending = Pool(
+            "ending",
+            _condition(data["ending"].get("when"), "ending.when", problems, variables),
+            _lines(data["ending"].get("lines"), "ending", problems),
+        )
     difficulties = {
         str(name): Difficulty(float((d or {}).get("effect_scale", 1.0)), float((d or {}).get("threshold_shift", 0.0)))
         for name, d in (data.get("difficulties") or {"standard": {}}).items()

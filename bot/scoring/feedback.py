@@ -9,8 +9,14 @@ from __future__ import annotations
 from bot.scoring.taxonomy import ACTS
 
 _EMPATHIC = {
-    "simple_reflection", "complex_reflection", "affirm_strength", "nurse_name", "nurse_understand",
-    "nurse_respect", "nurse_support", "nurse_explore",
+    "simple_reflection",
+    "complex_reflection",
+    "affirm_strength",
+    "nurse_name",
+    "nurse_understand",
+    "nurse_respect",
+    "nurse_support",
+    "nurse_explore",
 }
 
 _NAME_AND_EXPLORE = {
@@ -25,27 +31,35 @@ _GENERIC = "It sounds like there's a lot going on for you. What matters most to 
 
 # (trigger acts or cues, tip text, alternative or None to use the emotion-fitted one)
 _RULES: list[tuple[frozenset[str], str, str | None]] = [
-    (frozenset({"confront_blame"}),
-     "Blame or labelling puts the patient on the defensive (a persecutor move). Stay curious instead.",
-     "I'd like to understand what's made this hard for you. What gets in the way?"),
-    (frozenset({"premature_reassurance"}),
-     "Reassurance before you know the worry closes the conversation. Name and explore the feeling first.",
-     None),
-    (frozenset({"rescue_take_over"}),
-     "Taking over feels kind but keeps the patient dependent (a rescuer move). Ask about their own ideas.",
-     "What have you tried that has helped, even a little? I'd like us to build on that together."),
-    (frozenset({"advise_without_permission"}),
-     "Advice without permission tends to raise resistance. Ask first, then offer.",
-     "Would it be OK if I shared a couple of things that have helped other people in your situation?"),
-    (frozenset({"persuade_warn"}),
-     "Arguing for change invites the patient to argue back (the righting reflex). Draw out their own reasons.",
-     "What would you like to be different, if anything, and why does that matter to you?"),
+    (
+        frozenset({"confront_blame"}),
+        "Blame or labelling puts the patient on the defensive (a persecutor move). Stay curious instead.",
+        "I'd like to understand what's made this hard for you. What gets in the way?",
+    ),
+    (
+        frozenset({"premature_reassurance"}),
+        "Reassurance before you know the worry closes the conversation. Name and explore the feeling first.",
+        None,
+    ),
+    (
+        frozenset({"rescue_take_over"}),
+        "Taking over feels kind but keeps the patient dependent (a rescuer move). Ask about their own ideas.",
+        "What have you tried that has helped, even a little? I'd like us to build on that together.",
+    ),
+    (
+        frozenset({"advise_without_permission"}),
+        "Advice without permission tends to raise resistance. Ask first, then offer.",
+        "Would it be OK if I shared a couple of things that have helped other people in your situation?",
+    ),
+    (
+        frozenset({"persuade_warn"}),
+        "Arguing for change invites the patient to argue back (the righting reflex). Draw out their own reasons.",
+        "What would you like to be different, if anything, and why does that matter to you?",
+    ),
 ]
 
 
-def choose_tip(
-    acts: set[str], cues: set[str], emotion: str | None, previous_acts: set[str]
-) -> dict[str, str]:
+def choose_tip(acts: set[str], cues: set[str], emotion: str | None, previous_acts: set[str]) -> dict[str, str]:
     """The single most useful tip for this turn and a better alternative reply."""
     fitted = _NAME_AND_EXPLORE.get(emotion or "", _GENERIC)
     if emotion and not acts & _EMPATHIC:
@@ -95,4 +109,3 @@ def choose_tip(
             "want a say in it. Is that right?",
         }
     return {"text": "Reflect what you heard before adding anything new.", "alternative": fitted}
-

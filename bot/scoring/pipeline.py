@@ -5,7 +5,6 @@ The statistical part is spaCy's own ``textcat`` (bag-of-words, exclusive classes
 the lexicon in ``resources/cues.yml``. Both live in one spaCy pipeline so a model folder is self-contained.
 """
 
-
 from functools import lru_cache
 from pathlib import Path
 from typing import Any

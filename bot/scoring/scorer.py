@@ -93,9 +93,12 @@ def _span(d: Detection) -> dict[str, Any]:
     return {"start": d.start, "end": d.end, "text": d.text, "source": d.source, "sentence": d.sentence}
 
 
+_QUOTES = str.maketrans("\u2019\u2018\u201c\u201d", "''\"\"")
+
+
 def normalise(text: str) -> str:
     """Curly quotes to straight ones, character for character, so offsets stay valid."""
-    return text.translate(str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'}))
+    return text.translate(_QUOTES)
 
 
 class Scorer:

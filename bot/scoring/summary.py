@@ -19,9 +19,7 @@ MITI_NOTE = (
     "Thresholds are expert opinion from the MITI 4.2.1 manual (Moyers, Manuel & Ernst), not norms; "
     "they describe counselling sessions, so read them as a guide in other conversations."
 )
-EMPATHIC_ACTS = {a.name for a in ACTS.values() if a.empathic and a.name.startswith("nurse_")} | {
-    "complex_reflection"
-}
+EMPATHIC_ACTS = {a.name for a in ACTS.values() if a.empathic and a.name.startswith("nurse_")} | {"complex_reflection"}
 STRATEGY_ACTS = {"option_talk", "decision_talk", "team_talk"}
 
 
@@ -113,15 +111,35 @@ def spikes_checklist(scores: Sequence[tuple[int, dict[str, Any]]]) -> list[dict[
 
     return [
         step("setting", "Setting: introduced yourself and your role", setting, news),
-        step("perception", "Perception: asked what the patient already knows", perception, news,
-             "Ask what they know before you tell."),
+        step(
+            "perception",
+            "Perception: asked what the patient already knows",
+            perception,
+            news,
+            "Ask what they know before you tell.",
+        ),
         step("invitation", "Invitation: asked how much the patient wants to know", invitation, news),
-        step("warning_shot", "Knowledge: a warning shot before the news", warning, news,
-             "One sentence of preparation before the news itself."),
-        step("knowledge", "Knowledge: the news in plain words", None if news_jargon else news, None,
-             "Jargon in the news itself counts as missed." if news_jargon else ""),
-        step("emotions", "Emotions: responded to the emotion after the news", emotions, strategy,
-             "Address the emotion before moving on to plans."),
+        step(
+            "warning_shot",
+            "Knowledge: a warning shot before the news",
+            warning,
+            news,
+            "One sentence of preparation before the news itself.",
+        ),
+        step(
+            "knowledge",
+            "Knowledge: the news in plain words",
+            None if news_jargon else news,
+            None,
+            "Jargon in the news itself counts as missed." if news_jargon else "",
+        ),
+        step(
+            "emotions",
+            "Emotions: responded to the emotion after the news",
+            emotions,
+            strategy,
+            "Address the emotion before moving on to plans.",
+        ),
         step("strategy", "Strategy: options and a plan made together", strategy),
         step("summary", "Summary: summarised or checked understanding", summary),
     ]
@@ -132,8 +150,9 @@ def summarise_session(turns: Sequence[dict[str, Any]]) -> dict[str, Any]:
     scored = [t for t in turns if t.get("score")]
     dims: dict[str, Any] = {}
     for dim in DIMENSIONS:
-        values = [t["score"]["dimensions"][dim]["score"] for t in scored
-                  if t["score"]["dimensions"][dim]["score"] is not None]
+        values = [
+            t["score"]["dimensions"][dim]["score"] for t in scored if t["score"]["dimensions"][dim]["score"] is not None
+        ]
         dims[dim] = {
             "mean": round(sum(values) / len(values), 2) if values else None,
             "max": MAX_SCORE,

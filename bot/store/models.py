@@ -21,9 +21,18 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.orm import DeclarativeMeta, registry, relationship
 
-Base = declarative_base()
+mapper_registry = registry()
+
+
+class Base(metaclass=DeclarativeMeta):
+    """Declarative base spelled out (SQLAlchemy 1.4's typed pattern) so mypy can check the models."""
+
+    __abstract__ = True
+    registry = mapper_registry
+    metadata = mapper_registry.metadata
+    __init__ = mapper_registry.constructor
 
 
 def utcnow() -> datetime:
@@ -85,8 +94,7 @@ class Turn(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
     session = relationship(PracticeSession, back_populates="turns")
-    score = relationship("TurnScore", uselist=False, back_populates="turn", cascade="all, delete-orphan",
-                         lazy="joined")
+    score = relationship("TurnScore", uselist=False, back_populates="turn", cascade="all, delete-orphan", lazy="joined")
 
 
 class TurnScore(Base):

@@ -60,15 +60,26 @@ class Store:
         with self._tx() as db, db.begin():
             record = db.get(ScenarioRecord, scenario["id"])
             if record is None:
-                db.add(ScenarioRecord(id=scenario["id"], version=scenario.get("version", 1),
-                                      title=scenario["title"], theme=scenario["theme"]))
+                db.add(
+                    ScenarioRecord(
+                        id=scenario["id"],
+                        version=scenario.get("version", 1),
+                        title=scenario["title"],
+                        theme=scenario["theme"],
+                    )
+                )
             else:
                 record.title, record.theme = scenario["title"], scenario["theme"]
             trainee = Trainee(display_name=display_name)
             db.add(trainee)
             db.flush()
-            session = PracticeSession(trainee_id=trainee.id, scenario_id=scenario["id"], difficulty=difficulty,
-                                      seed=seed, exam_mode=exam_mode)
+            session = PracticeSession(
+                trainee_id=trainee.id,
+                scenario_id=scenario["id"],
+                difficulty=difficulty,
+                seed=seed,
+                exam_mode=exam_mode,
+            )
             db.add(session)
             db.flush()
             return str(session.id)
@@ -105,7 +116,9 @@ class Store:
             result = db.execute(
                 update(PracticeSession)
                 .where(PracticeSession.id == session_id)
-                .where((PracticeSession.busy_since.is_(None)) | (PracticeSession.busy_since < now - IN_FLIGHT_TIMEOUT_S))
+                .where(
+                    (PracticeSession.busy_since.is_(None)) | (PracticeSession.busy_since < now - IN_FLIGHT_TIMEOUT_S)
+                )
                 .values(busy_since=now)
             )
             return bool(result.rowcount)
@@ -127,8 +140,15 @@ class Store:
     ) -> dict[str, Any]:
         with self._tx() as db, db.begin():
             index = db.execute(select(func.count(Turn.id)).where(Turn.session_id == session_id)).scalar_one()
-            turn = Turn(session_id=session_id, index=index, speaker=speaker, text=text, status=status, pool=pool,
-                        nlu_intent=nlu_intent)
+            turn = Turn(
+                session_id=session_id,
+                index=index,
+                speaker=speaker,
+                text=text,
+                status=status,
+                pool=pool,
+                nlu_intent=nlu_intent,
+            )
             db.add(turn)
             db.flush()
             if score is not None:

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from sanic import Request, Sanic
-from sanic.response import HTTPResponse, file, json as json_response
+from sanic.response import HTTPResponse, file
+from sanic.response import json as json_response
 
 from bot.practice import scenario_catalogue
 from bot.reports import build_report
@@ -59,9 +60,12 @@ def _clean_text(value: Any) -> str:
     if not text:
         raise ApiError(400, "empty_message", "Your message is empty. Type what you would say to the patient.")
     if len(text) > MAX_MESSAGE_CHARS:
-        raise ApiError(400, "message_too_long",
-                       f"Your message has {len(text)} characters; the limit is {MAX_MESSAGE_CHARS}. "
-                       "Say it in shorter turns, as you would in clinic.")
+        raise ApiError(
+            400,
+            "message_too_long",
+            f"Your message has {len(text)} characters; the limit is {MAX_MESSAGE_CHARS}. "
+            "Say it in shorter turns, as you would in clinic.",
+        )
     return text
 
 
@@ -126,21 +130,32 @@ def create_app(store: Store | None = None, gateway: RasaGateway | None = None, n
             raise ApiError(404, "unknown_scenario", f"There is no scenario called {scenario_id!r}.")
         difficulty = data.get("difficulty") or next(iter(scenario.difficulties))
         if difficulty not in scenario.difficulties:
-            raise ApiError(400, "invalid_field",
-                           f"Difficulty must be one of: {', '.join(scenario.difficulties)}.")
+            raise ApiError(400, "invalid_field", f"Difficulty must be one of: {', '.join(scenario.difficulties)}.")
         seed = data.get("seed", random.randrange(1, 2**31))
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ApiError(400, "invalid_field", "The seed must be a whole number.")
         exam_mode = bool(data.get("exam_mode", False))
         store: Store = app.ctx.store
-        session_id = store.create_session(name, {"id": scenario.id, "title": scenario.title, "theme": scenario.theme,
-                                                  "version": scenario.version}, difficulty, seed, exam_mode)
+        session_id = store.create_session(
+            name,
+            {
+                "id": scenario.id,
+                "title": scenario.title,
+                "theme": scenario.theme,
+                "version": scenario.version,
+            },
+            difficulty,
+            seed,
+            exam_mode,
+        )
         command = "/start_scenario" + json.dumps({"scenario_id": scenario.id, "difficulty": difficulty, "seed": seed})
         try:
             payload = await app.ctx.gateway.send(session_id, command)
         except PatientUnavailable as exc:
             store.end_session(session_id, by="error")
-            raise ApiError(503, "patient_unavailable", f"{exc} The session could not start; try again shortly.") from exc
+            raise ApiError(
+                503, "patient_unavailable", f"{exc} The session could not start; try again shortly."
+            ) from exc
         if payload.get("type") != "patient_turn":
             store.end_session(session_id, by="error")
             raise ApiError(503, "patient_unavailable", payload.get("text") or "The patient could not start.")
@@ -173,8 +188,11 @@ def create_app(store: Store | None = None, gateway: RasaGateway | None = None, n
             raise ApiError(409, "session_ended", "This session has ended. Open the report, or start a new one.")
         store: Store = app.ctx.store
         if not store.try_acquire(session_id):
-            raise ApiError(409, "message_in_flight",
-                           "The patient is still answering your last message. Wait for the reply, then send this.")
+            raise ApiError(
+                409,
+                "message_in_flight",
+                "The patient is still answering your last message. Wait for the reply, then send this.",
+            )
         try:
             return await _exchange(session, text)
         finally:
@@ -188,13 +206,17 @@ def create_app(store: Store | None = None, gateway: RasaGateway | None = None, n
             payload = await app.ctx.gateway.send(sid, _for_rasa(text))
         except PatientUnavailable as exc:
             store.answer_turn(trainee["id"], "unanswered")
-            raise ApiError(503, "patient_unavailable",
-                           f"{exc} Your message is saved but was not answered; send it again in a moment.") from exc
+            raise ApiError(
+                503,
+                "patient_unavailable",
+                f"{exc} Your message is saved but was not answered; send it again in a moment.",
+            ) from exc
         body: dict[str, Any] = {"patient_turn": None, "system_turn": None}
         kind = payload.get("type")
         if kind == "patient_turn":
-            trainee = store.answer_turn(trainee["id"], "answered", score=payload.get("score"),
-                                        nlu_intent=payload.get("nlu_intent"))
+            trainee = store.answer_turn(
+                trainee["id"], "answered", score=payload.get("score"), nlu_intent=payload.get("nlu_intent")
+            )
             patient = store.add_turn(sid, "patient", payload["text"], pool=payload.get("pool"))
             store.save_patient_state(sid, payload.get("state"))
             if payload.get("ended"):

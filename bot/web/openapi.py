@@ -18,9 +18,12 @@ def _resp(description: str, schema: dict[str, Any] | None = None) -> dict[str, A
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    text = {400: "Bad input (empty, too long, wrong type, invalid JSON)", 404: "Unknown session or scenario",
-            409: "A message is still being answered, or the session has ended",
-            503: "Rasa or the action server is down; stored data is kept"}
+    text = {
+        400: "Bad input (empty, too long, wrong type, invalid JSON)",
+        404: "Unknown session or scenario",
+        409: "A message is still being answered, or the session has ended",
+        503: "Rasa or the action server is down; stored data is kept",
+    }
     return {str(c): _resp(text[c], _ERR) for c in codes}
 
 
@@ -28,50 +31,103 @@ _SESSION_ID = [{"name": "session_id", "in": "path", "required": True, "schema": 
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.0.3",
-    "info": {"title": "Rapport API", "version": "1", "description": "Practice sessions with a simulated patient."},
+    "info": {
+        "title": "Rapport API",
+        "version": "1",
+        "description": "Practice sessions with a simulated patient.",
+    },
     "paths": {
         "/api/health": {"get": {"summary": "Is the patient reachable", "responses": {"200": _resp("Status")}}},
         "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": _resp("OpenAPI")}}},
         "/api/scenarios": {"get": {"summary": "The scenario catalogue", "responses": {"200": _resp("Scenarios")}}},
-        "/api/sessions": {"post": {
-            "summary": "Start a practice session; the patient's opening line comes back",
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "required": ["display_name", "scenario_id"],
-                "properties": {"display_name": {"type": "string", "maxLength": 80},
-                               "scenario_id": {"type": "string"},
-                               "difficulty": {"type": "string"}, "exam_mode": {"type": "boolean"},
-                               "seed": {"type": "integer"}}}}}},
-            "responses": {"201": _resp("Session created"), **_errors(400, 404, 503)}}},
+        "/api/sessions": {
+            "post": {
+                "summary": "Start a practice session; the patient's opening line comes back",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["display_name", "scenario_id"],
+                                "properties": {
+                                    "display_name": {"type": "string", "maxLength": 80},
+                                    "scenario_id": {"type": "string"},
+                                    "difficulty": {"type": "string"},
+                                    "exam_mode": {"type": "boolean"},
+                                    "seed": {"type": "integer"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {"201": _resp("Session created"), **_errors(400, 404, 503)},
+            }
+        },
         "/api/sessions/{session_id}": {
             "parameters": _SESSION_ID,
-            "get": {"summary": "A session and its turns", "responses": {"200": _resp("Session"), **_errors(404)}},
-            "patch": {"summary": "Switch exam mode",
-                      "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                          "type": "object", "properties": {"exam_mode": {"type": "boolean"}}}}}},
-                      "responses": {"200": _resp("Session"), **_errors(400, 404)}},
+            "get": {
+                "summary": "A session and its turns",
+                "responses": {"200": _resp("Session"), **_errors(404)},
+            },
+            "patch": {
+                "summary": "Switch exam mode",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "object", "properties": {"exam_mode": {"type": "boolean"}}}
+                        }
+                    },
+                },
+                "responses": {"200": _resp("Session"), **_errors(400, 404)},
+            },
         },
         "/api/sessions/{session_id}/messages": {
             "parameters": _SESSION_ID,
-            "post": {"summary": "Send a trainee message; get the scored turn and the patient's reply",
-                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                         "type": "object", "required": ["text"],
-                         "properties": {"text": {"type": "string", "maxLength": 2000}}}}}},
-                     "responses": {"200": _resp("Trainee turn with score, patient turn"),
-                                   **_errors(400, 404, 409, 503)}},
+            "post": {
+                "summary": "Send a trainee message; get the scored turn and the patient's reply",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["text"],
+                                "properties": {"text": {"type": "string", "maxLength": 2000}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _resp("Trainee turn with score, patient turn"),
+                    **_errors(400, 404, 409, 503),
+                },
+            },
         },
         "/api/sessions/{session_id}/end": {
             "parameters": _SESSION_ID,
-            "post": {"summary": "End the session and get the report", "responses": {"200": _resp("Report"),
-                                                                                  **_errors(404)}},
+            "post": {
+                "summary": "End the session and get the report",
+                "responses": {"200": _resp("Report"), **_errors(404)},
+            },
         },
         "/api/sessions/{session_id}/report": {
             "parameters": _SESSION_ID,
             "get": {"summary": "The session report", "responses": {"200": _resp("Report"), **_errors(404)}},
         },
     },
-    "components": {"schemas": {"Error": {
-        "type": "object",
-        "properties": {"error": {"type": "object", "properties": {"code": {"type": "string"},
-                                                                 "message": {"type": "string"}}}},
-    }}},
+    "components": {
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "properties": {
+                    "error": {
+                        "type": "object",
+                        "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                    }
+                },
+            }
+        }
+    },
 }
