@@ -107,8 +107,14 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_train_scorer(args: argparse.Namespace) -> int:
     skip_tensorflow_probe()
-    from bot.scoring.train import train_from_dir
+    from bot.scoring.train import cross_validate, nlu_files, read_nlu_examples, train_from_dir
 
+    if args.cv:
+        result = cross_validate(read_nlu_examples(nlu_files(Path(args.data))), folds=args.cv, epochs=args.epochs)
+        for act, f1 in sorted(result.pop("per_act_f1").items(), key=lambda kv: kv[1]):
+            _out(f"{act:<28} F1 {f1:.3f}")
+        _out(json.dumps(result))
+        return 0
     meta = train_from_dir(Path(args.data), Path(args.out), epochs=args.epochs, seed=args.seed)
     _out(f"Scorer trained on {meta['examples']} examples in {meta['train_seconds']} s -> {args.out}")
     return 0
@@ -164,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default=str(ROOT / "models" / "scorer"))
     train.add_argument("--epochs", type=int, default=12)
     train.add_argument("--seed", type=int, default=13)
+    train.add_argument("--cv", type=int, default=0, metavar="FOLDS", help="cross-validate instead of training")
     train.set_defaults(func=cmd_train_scorer)
 
     bench = sub.add_parser("bench", help="latency, throughput and memory benchmark (prints a table and JSON)")

@@ -17,8 +17,9 @@ def load_report(folder: Path) -> dict[str, Any]:
 
 def format_report(report: dict[str, Any]) -> str:
     rows = [(name, v) for name, v in report.items() if isinstance(v, dict) and "f1-score" in v]
-    intents = sorted((r for r in rows if r[0] not in ("macro avg", "weighted avg", "micro avg")),
-                     key=lambda r: r[1]["f1-score"])
+    intents = sorted(
+        (r for r in rows if r[0] not in ("macro avg", "weighted avg", "micro avg")), key=lambda r: r[1]["f1-score"]
+    )
     lines = [f"{'intent':<28} {'F1':>6} {'precision':>10} {'recall':>8} {'support':>8}"]
     for name, v in intents:
         lines.append(f"{name:<28} {v['f1-score']:>6.3f} {v['precision']:>10.3f} {v['recall']:>8.3f} {v['support']:>8}")

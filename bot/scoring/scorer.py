@@ -104,9 +104,13 @@ def normalise(text: str) -> str:
 class Scorer:
     """Loads the pipeline once and scores replies; safe to share within a process."""
 
-    def __init__(self, model_dir: str | Path | None = None, use_model: bool = True) -> None:
+    def __init__(
+        self, model_dir: str | Path | None = None, use_model: bool = True, nlp: Language | None = None
+    ) -> None:
         self.model_dir: Path | None = None
-        if use_model:
+        if nlp is not None:
+            self.nlp = nlp
+        elif use_model:
             self.model_dir = Path(model_dir or os.environ.get("RAPPORT_SCORER_MODEL") or DEFAULT_MODEL_DIR)
             if not (self.model_dir / "config.cfg").exists():
                 raise FileNotFoundError(

@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import spacy
 import yaml
@@ -110,3 +111,55 @@ def train_from_dir(data_dir: Path, out_dir: Path, epochs: int = 12, seed: int = 
     }
     (out_dir / "rapport_meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return meta
+
+
+def cross_validate(
+    pairs: Sequence[tuple[str, str]], folds: int = 5, epochs: int = 12, seed: int = 13
+) -> dict[str, Any]:
+    """Folds stratified by act: the classifier alone (top act) and the whole scorer (act among those found)."""
+    from bot.scoring.scorer import Scorer
+
+    rng = random.Random(seed)
+    by_act: dict[str, list[tuple[str, str]]] = {}
+    for pair in pairs:
+        if pair[1] in CLINICAL_ACTS:
+            by_act.setdefault(pair[1], []).append(pair)
+    fold_of: list[list[tuple[str, str]]] = [[] for _ in range(folds)]
+    for items in by_act.values():
+        items = sorted(items)
+        rng.shuffle(items)
+        for i, pair in enumerate(items):
+            fold_of[i % folds].append(pair)
+    gold: list[str] = []
+    top: list[str] = []
+    found_hits = 0
+    for k in range(folds):
+        train = [p for j, f in enumerate(fold_of) if j != k for p in f]
+        nlp = train_act_model(train, epochs=epochs, seed=seed)
+        scorer = Scorer(nlp=nlp)
+        textcat = nlp.get_pipe("textcat")
+        for text, act in fold_of[k]:
+            cats = textcat(nlp.make_doc(text)).cats
+            gold.append(act)
+            top.append(max(cats.items(), key=lambda kv: kv[1])[0])
+            found_hits += act in scorer.score(text).act_names
+    return {
+        "folds": folds,
+        "examples": len(gold),
+        "classifier_macro_f1": round(_macro_f1(gold, top), 3),
+        "classifier_accuracy": round(sum(g == t for g, t in zip(gold, top)) / len(gold), 3),
+        "scorer_act_recall": round(found_hits / len(gold), 3),
+        "per_act_f1": {a: round(_f1(gold, top, a), 3) for a in CLINICAL_ACTS},
+    }
+
+
+def _f1(gold: Sequence[str], pred: Sequence[str], label: str) -> float:
+    tp = sum(g == p == label for g, p in zip(gold, pred))
+    fp = sum(p == label and g != label for g, p in zip(gold, pred))
+    fn = sum(g == label and p != label for g, p in zip(gold, pred))
+    return 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
+
+
+def _macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
+    labels = sorted(set(gold))
+    return sum(_f1(gold, pred, label) for label in labels) / len(labels)
