@@ -16,7 +16,7 @@ def test_weights_table_matches_the_taxonomy() -> None:
     for name, *cells in rows:
         stated = {
             dim: int(c.strip())
-            for dim, c in zip(("empathy", "collaboration", "shared_decision"), cells)
+            for dim, c in zip(("empathy", "collaboration", "shared_decision"), cells, strict=False)
             if c.strip() != "·"
         }
         assert stated == ACTS[name].weights, name

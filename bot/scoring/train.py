@@ -147,16 +147,16 @@ def cross_validate(
         "folds": folds,
         "examples": len(gold),
         "classifier_macro_f1": round(_macro_f1(gold, top), 3),
-        "classifier_accuracy": round(sum(g == t for g, t in zip(gold, top)) / len(gold), 3),
+        "classifier_accuracy": round(sum(g == t for g, t in zip(gold, top, strict=False)) / len(gold), 3),
         "scorer_act_recall": round(found_hits / len(gold), 3),
         "per_act_f1": {a: round(_f1(gold, top, a), 3) for a in CLINICAL_ACTS},
     }
 
 
 def _f1(gold: Sequence[str], pred: Sequence[str], label: str) -> float:
-    tp = sum(g == p == label for g, p in zip(gold, pred))
-    fp = sum(p == label and g != label for g, p in zip(gold, pred))
-    fn = sum(g == label and p != label for g, p in zip(gold, pred))
+    tp = sum(g == p == label for g, p in zip(gold, pred, strict=False))
+    fp = sum(p == label and g != label for g, p in zip(gold, pred, strict=False))
+    fn = sum(g == label and p != label for g, p in zip(gold, pred, strict=False))
     return 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
 
 
