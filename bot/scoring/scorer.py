@@ -108,6 +108,7 @@ class Scorer:
         self, model_dir: str | Path | None = None, use_model: bool = True, nlp: Language | None = None
     ) -> None:
         self.model_dir: Path | None = None
+        self.nlp: Language
         if nlp is not None:
             self.nlp = nlp
         elif use_model:
@@ -117,7 +118,7 @@ class Scorer:
                     f"No scorer model at {self.model_dir}. Train it with `make train` "
                     "(or `rapport train-scorer`), or point RAPPORT_SCORER_MODEL at a model folder."
                 )
-            self.nlp: Language = spacy.load(self.model_dir)
+            self.nlp = spacy.load(self.model_dir)
         else:
             self.nlp = _pipeline.blank_pipeline()
         self._textcat = self.nlp.get_pipe("textcat") if "textcat" in self.nlp.pipe_names else None
