@@ -59,6 +59,61 @@ _RULES: list[tuple[frozenset[str], str, str | None]] = [
 ]
 
 
+# After a good move, the natural next one (SPIKES order, NURSE, three-talk), checked in this order.
+_NEXT_MOVES: list[tuple[str, str, str]] = [
+    (
+        "nurse_name",
+        "Good: you named the feeling. Now invite the patient to say more about it.",
+        "Tell me more about what's going through your mind.",
+    ),
+    (
+        "complex_reflection",
+        "Good reflection: it adds meaning. Follow it with an invitation to say more.",
+        "What would you make of that?",
+    ),
+    (
+        "simple_reflection",
+        "A simple reflection keeps them talking; try adding the feeling you hear under it.",
+        "It sounds as if that has been weighing on you more than you let on.",
+    ),
+    (
+        "warning_shot",
+        "Good warning shot. Pause and let the patient ask, then give the news in plain words.",
+        "The biopsy shows that the lump is a cancer.",
+    ),
+    (
+        "invitation",
+        "Good: you asked how much they want to know. A warning shot comes next.",
+        "I'm afraid the results are more serious than we'd hoped.",
+    ),
+    (
+        "perception_check",
+        "Good: you asked what they know before telling. Next, ask how much they want to know.",
+        "How much detail would you like me to go into today?",
+    ),
+    (
+        "nurse_explore",
+        "Good: you explored. Reflect what you hear before you add anything of your own.",
+        "So the hardest part is what this could mean for your family.",
+    ),
+    (
+        "option_talk",
+        "Options are on the table; now find out what matters most to the patient.",
+        "Thinking about those options, what matters most to you?",
+    ),
+    (
+        "team_talk",
+        "Good team talk. Describe the options next, in plain words and numbers.",
+        "There are two main options. Let me go through what each involves, and then we can weigh them up.",
+    ),
+    (
+        "greet_introduce",
+        "A good start. Next, find out what the patient already knows and wants from today.",
+        "Before we start, what have you been told so far, and what would you like to get out of today?",
+    ),
+]
+
+
 def choose_tip(acts: set[str], cues: set[str], emotion: str | None, previous_acts: set[str]) -> dict[str, str]:
     """The single most useful tip for this turn and a better alternative reply."""
     fitted = _NAME_AND_EXPLORE.get(emotion or "", _GENERIC)
@@ -80,7 +135,7 @@ def choose_tip(acts: set[str], cues: set[str], emotion: str | None, previous_act
     if "jargon" in cues:
         return {
             "text": "Technical words lose the patient. Use plain words and small chunks, then check.",
-            "alternative": "The test showed cancer cells. That's a lot to hear. What would help to know next?",
+            "alternative": "Let me say that in plain words, one piece at a time. Stop me whenever you want to ask.",
         }
     if "closed_question" in acts and acts <= {"closed_question", "give_information", "greet_introduce"}:
         return {
@@ -92,20 +147,12 @@ def choose_tip(acts: set[str], cues: set[str], emotion: str | None, previous_act
             "text": "After giving information, check what landed (teach-back), in small chunks.",
             "alternative": "So I know I've explained it clearly, what will you tell your family about today?",
         }
-    if acts & {"nurse_name", "complex_reflection", "simple_reflection"} and "nurse_explore" not in acts:
-        return {
-            "text": "Good reflection. Follow it with an invitation to say more.",
-            "alternative": "Tell me more about that.",
-        }
-    if acts & {"option_talk"} and "decision_talk" not in all_acts:
-        return {
-            "text": "Options are on the table; now find out what matters most to the patient.",
-            "alternative": "Thinking about those options, what matters most to you?",
-        }
+    for act, tip, alternative in _NEXT_MOVES:
+        if act in acts:
+            return {"text": tip, "alternative": alternative}
     if any(w > 0 for a in acts if a in ACTS for w in ACTS[a].weights.values()):
         return {
             "text": "Good move. Keep the patient talking, and summarise before you move to a plan.",
-            "alternative": "Let me check I've understood: you want to know what happens next, and you "
-            "want a say in it. Is that right?",
+            "alternative": "Let me check I've understood what matters most to you so far. Is that right?",
         }
     return {"text": "Reflect what you heard before adding anything new.", "alternative": fitted}
