@@ -33,7 +33,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not model.exists():
         log.error("No Rasa model at %s. Run `make train` first (make run does this for you).", model)
         return 2
-    ports = Ports(web=args.port)
+    ports = Ports(web=args.port, rasa=args.rasa_port, actions=args.actions_port)
     services = Services(model, database_url(), ports)
     stopping = False
 
@@ -149,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="start Rasa, the action server and the web app")
-    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--port", type=int, default=8000, help="the web app's port (the one to open)")
+    run.add_argument("--rasa-port", type=int, default=5005)
+    run.add_argument("--actions-port", type=int, default=5055)
     run.add_argument("--model", default=str(ROOT / "models" / "rapport.tar.gz"))
     run.set_defaults(func=cmd_run)
 
