@@ -53,14 +53,36 @@ def tracker_store_yaml(database_url: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_endpoints(database_url: str, ports: Ports, path: Path) -> Path:
+def lock_store_yaml(redis_url: str | None) -> str:
+    """Rasa's lock store on Redis when REDIS_URL is set: messages of one conversation are then handled in
+    order even with several Rasa workers (production); the in-memory default is right for one process."""
+    if not redis_url:
+        return ""
+    url = make_url(redis_url.replace("redis://", "redis+py://", 1)) if redis_url.startswith("redis://") else None
+    if url is None:
+        raise ValueError(f"REDIS_URL must look like redis://host:port/db, not {redis_url!r}")
+    lines = [
+        "lock_store:",
+        "  type: redis",
+        f'  url: "{url.host or "127.0.0.1"}"',
+        f"  port: {url.port or 6379}",
+        f"  db: {url.database or 0}",
+        '  key_prefix: "rapport"',
+    ]
+    if url.password:
+        lines.append('  password: "${RAPPORT_REDIS_PASSWORD}"')
+    return "\n".join(lines) + "\n"
+
+
+def write_endpoints(database_url: str, ports: Ports, path: Path, redis_url: str | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     body = f'action_endpoint:\n  url: "http://127.0.0.1:{ports.actions}/webhook"\n' + tracker_store_yaml(database_url)
+    body += lock_store_yaml(redis_url)
     path.write_text(body, encoding="utf-8")
     return path
 
 
-def child_env(database_url: str, ports: Ports) -> dict[str, str]:
+def child_env(database_url: str, ports: Ports, redis_url: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
@@ -78,6 +100,10 @@ def child_env(database_url: str, ports: Ports) -> dict[str, str]:
     password = make_url(database_url).password
     if password:
         env["RAPPORT_DB_PASSWORD"] = str(password)
+    if redis_url and redis_url.startswith("redis://"):
+        redis_password = make_url(redis_url.replace("redis://", "redis+py://", 1)).password
+        if redis_password:
+            env["RAPPORT_REDIS_PASSWORD"] = str(redis_password)
     return env
 
 
@@ -142,22 +168,30 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> 
 class Services:
     """The three children, started in dependency order and stopped together."""
 
-    def __init__(self, model: Path, database_url: str, ports: Ports | None = None, log_dir: Path | None = None):
+    def __init__(
+        self,
+        model: Path,
+        database_url: str,
+        ports: Ports | None = None,
+        log_dir: Path | None = None,
+        redis_url: str | None = None,
+    ):
         self.ports = ports or Ports()
         self.model = model
         self.database_url = database_url
+        self.redis_url = redis_url if redis_url is not None else os.environ.get("REDIS_URL")
         self.log_dir = log_dir or VAR / "log"
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def _spawn(self, name: str) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        endpoints = write_endpoints(self.database_url, self.ports, self.log_dir / "endpoints.yml")
+        endpoints = write_endpoints(self.database_url, self.ports, self.log_dir / "endpoints.yml", self.redis_url)
         cmd = commands(self.model, endpoints, self.ports)[name]
         with open(self.log_dir / f"{name}.log", "ab") as out:
             self.procs[name] = subprocess.Popen(
                 cmd,
                 cwd=ROOT,
-                env=child_env(self.database_url, self.ports),
+                env=child_env(self.database_url, self.ports, self.redis_url),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

@@ -180,3 +180,15 @@ def test_openapi_document_covers_every_api_route(stack: dict[str, Any]) -> None:
         "/" + r.path.replace("<session_id:str>", "{session_id}") for r in app.router.routes if r.path.startswith("api/")
     }
     assert routes == set(doc["paths"])
+
+
+def test_restarting_rasa_keeps_the_conversation(stack: dict[str, Any]) -> None:
+    base, services = stack["base"], stack["services"]
+    sid = new_session(base)["session"]["id"]
+    for text in ("Hello, I'm Dr Khan.", "What have you been told so far?"):
+        assert call(base, "POST", f"/api/sessions/{sid}/messages", {"text": text})[0] == 200
+    services.restart("rasa")
+    status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "How much would you like to know?"})
+    assert status == 200 and body["patient_turn"], body
+    state = Store(make_engine(stack["db_url"])).get_session(sid)["patient_state"]  # type: ignore[index]
+    assert state["turn"] == 3  # the patient remembered the first two turns across the restart
