@@ -36,7 +36,9 @@ def tracker_store_yaml(database_url: str) -> str:
     """Rasa's SQL tracker store, following the app's database. The password stays in the environment."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        db = VAR / "rasa_tracker.db"  # a file of its own: Rasa and the web app then never wait on one lock
+        # A file of its own beside the app's database, so Rasa and the web app never wait on one lock.
+        app_db = Path(url.database) if url.database and url.database != ":memory:" else VAR / "rapport.db"
+        db = app_db.resolve().with_name(app_db.stem + ".rasa-tracker.db")
         return f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{db}"\n'
     lines = [
         "tracker_store:",
@@ -111,7 +113,9 @@ def commands(model: Path, endpoints: Path, ports: Ports) -> dict[str, list[str]]
     bindir = Path(sys.executable).parent
     return {
         "rasa": [
-            str(bindir / "rasa"),
+            sys.executable,
+            "-m",
+            "bot.rasa_server",
             "run",
             "--model",
             str(model),

@@ -18,23 +18,34 @@ def exercise(store: Store) -> None:
     assert session["display_name"] == "Sam" and session["exam_mode"] is True and session["status"] == "active"
 
     store.add_turn(sid, "patient", "Is it the results?", pool="opening")
-    pending = store.add_turn(sid, "trainee", "What have you been told?", status="pending")
+    pending = store.begin_turn(sid, "What have you been told?")
+    assert pending is not None and pending["status"] == "pending"
+    assert store.begin_turn(sid, "A second message") is None  # the guard is held until finish_turn
     score = {
-        "dimensions": {
-            "empathy": {"score": None},
-            "collaboration": {"score": 2},
-            "shared_decision": {"score": None},
-        },
+        "dimensions": {"empathy": {"score": None}, "collaboration": {"score": 2}, "shared_decision": {"score": None}},
         "acts": [{"act": "perception_check"}],
     }
-    answered = store.answer_turn(pending["id"], "answered", score=score, nlu_intent="perception_check")
+    answered, reply, current = store.finish_turn(
+        sid,
+        pending["id"],
+        "answered",
+        score=score,
+        nlu_intent="perception_check",
+        reply=("patient", "Not much, to be honest.", "perception_answer"),
+        state={"values": {"trust": 0.5}, "revealed": []},
+    )
     assert answered["score"] == score and answered["status"] == "answered"
-    store.save_patient_state(sid, {"values": {"trust": 0.5}, "revealed": []})
+    assert reply is not None and reply["index"] == 2 and reply["pool"] == "perception_answer"
+    assert current["patient_state"] == {"values": {"trust": 0.5}, "revealed": []}
 
     turns = store.turns(sid)
-    assert [t["index"] for t in turns] == [0, 1]
-    assert [t["speaker"] for t in turns] == ["patient", "trainee"]
+    assert [t["index"] for t in turns] == [0, 1, 2]
+    assert [t["speaker"] for t in turns] == ["patient", "trainee", "patient"]
     assert turns[1]["score"]["acts"][0]["act"] == "perception_check"
+    unanswered = store.begin_turn(sid, "Are you still there?")  # finish_turn released the guard
+    assert unanswered is not None
+    saved, none, _ = store.finish_turn(sid, unanswered["id"], "unanswered")
+    assert saved["status"] == "unanswered" and none is None and saved["text"] == "Are you still there?"
 
     store.set_exam_mode(sid, False)
     store.end_session(sid, by="trainee")

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import create_engine, event, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from bot.store.models import Base, PracticeSession, ScenarioRecord, Trainee, Turn, TurnScore, utcnow
 
@@ -29,9 +30,14 @@ def make_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True, pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
+    if url.startswith("sqlite"):
+        # SQLAlchemy 1.4 gives file SQLite a NullPool: a new connection (and pragmas) per transaction. A small
+        # queue pool shared across the web app's worker threads keeps them open instead.
+        engine = create_engine(url, future=True, poolclass=QueuePool, pool_size=4, max_overflow=4,
+                               connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, future=True, pool_pre_ping=True)
     return engine
 
 
@@ -39,6 +45,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     """WAL lets the web app read while a write is under way; foreign keys are off by default in SQLite."""
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")  # with WAL: safe against crashes, one fsync per checkpoint
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=5000")
     cur.close()
@@ -107,25 +114,71 @@ class Store:
 
     # -- the in-flight guard --------------------------------------------------------------------------------
     def try_acquire(self, session_id: str) -> bool:
-        """Mark a message in flight; False when another one is still being answered.
-
-        A conditional UPDATE is atomic in SQLite and PostgreSQL alike, so this holds across processes.
-        """
-        now = time.time()
+        """Mark a message in flight; False when another one is still being answered."""
         with self._tx() as db, db.begin():
-            result = db.execute(
-                update(PracticeSession)
-                .where(PracticeSession.id == session_id)
-                .where(
-                    (PracticeSession.busy_since.is_(None)) | (PracticeSession.busy_since < now - IN_FLIGHT_TIMEOUT_S)
-                )
-                .values(busy_since=now)
-            )
-            return bool(result.rowcount)
+            return _acquire(db, session_id)
 
     def release(self, session_id: str) -> None:
         with self._tx() as db, db.begin():
             db.execute(update(PracticeSession).where(PracticeSession.id == session_id).values(busy_since=None))
+
+    # -- one exchange in two transactions ---------------------------------------------------------------------
+    def begin_turn(self, session_id: str, text: str) -> dict[str, Any] | None:
+        """Take the in-flight guard and store the trainee's message as pending, atomically.
+
+        Returns None (and stores nothing) when another message of this session is still being answered.
+        """
+        with self._tx() as db, db.begin():
+            if not _acquire(db, session_id):
+                return None
+            turn = self._new_turn(db, session_id, "trainee", text, status="pending")
+            return _turn_dict(turn)
+
+    def finish_turn(
+        self,
+        session_id: str,
+        turn_id: int,
+        status: str,
+        score: dict[str, Any] | None = None,
+        nlu_intent: str | None = None,
+        reply: tuple[str, str, str | None] | None = None,
+        state: dict[str, Any] | None = None,
+        ended_by: str | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any]]:
+        """Record the outcome of a turn and release the guard in one transaction.
+
+        ``reply`` is (speaker, text, pool) for the patient's or the app's answer. Returns the trainee turn,
+        the reply turn and the session, so the caller needs no further reads.
+        """
+        with self._tx() as db, db.begin():
+            turn = db.get(Turn, turn_id)
+            if turn is None or turn.session_id != session_id:
+                raise KeyError(turn_id)
+            turn.status = status
+            if nlu_intent:
+                turn.nlu_intent = nlu_intent
+            if score is not None:
+                _attach(turn, score)
+            reply_turn = None
+            if reply is not None:
+                reply_turn = self._new_turn(db, session_id, reply[0], reply[1], pool=reply[2])
+            session = db.get(PracticeSession, session_id)
+            assert session is not None
+            session.busy_since = None
+            if state is not None:
+                session.patient_state = state
+            if ended_by and session.status == "active":
+                session.status, session.ended_by, session.ended_at = "ended", ended_by, utcnow()
+            db.flush()
+            return _turn_dict(turn), (_turn_dict(reply_turn) if reply_turn else None), _session_dict(session)
+
+    @staticmethod
+    def _new_turn(db: Session, session_id: str, speaker: str, text: str, **fields: Any) -> Turn:
+        index = db.execute(select(func.count(Turn.id)).where(Turn.session_id == session_id)).scalar_one()
+        turn = Turn(session_id=session_id, index=index, speaker=speaker, text=text, **fields)
+        db.add(turn)
+        db.flush()
+        return turn
 
     # -- turns ----------------------------------------------------------------------------------------------
     def add_turn(
@@ -139,41 +192,28 @@ class Store:
         nlu_intent: str | None = None,
     ) -> dict[str, Any]:
         with self._tx() as db, db.begin():
-            index = db.execute(select(func.count(Turn.id)).where(Turn.session_id == session_id)).scalar_one()
-            turn = Turn(
-                session_id=session_id,
-                index=index,
-                speaker=speaker,
-                text=text,
-                status=status,
-                pool=pool,
-                nlu_intent=nlu_intent,
-            )
-            db.add(turn)
-            db.flush()
+            turn = self._new_turn(db, session_id, speaker, text, status=status, pool=pool, nlu_intent=nlu_intent)
             if score is not None:
                 _attach(turn, score)
-            return _turn_dict(turn)
-
-    def answer_turn(
-        self, turn_id: int, status: str, score: dict[str, Any] | None = None, nlu_intent: str | None = None
-    ) -> dict[str, Any]:
-        with self._tx() as db, db.begin():
-            turn = db.get(Turn, turn_id)
-            if turn is None:
-                raise KeyError(turn_id)
-            turn.status = status
-            if nlu_intent:
-                turn.nlu_intent = nlu_intent
-            if score is not None:
-                _attach(turn, score)
-            db.flush()
             return _turn_dict(turn)
 
     def turns(self, session_id: str) -> list[dict[str, Any]]:
         with self._tx() as db:
             rows = db.execute(select(Turn).where(Turn.session_id == session_id).order_by(Turn.index)).unique()
             return [_turn_dict(t) for t in rows.scalars()]
+
+
+def _acquire(db: Session, session_id: str) -> bool:
+    """The in-flight guard: a conditional UPDATE, atomic in SQLite and PostgreSQL alike, so it holds across
+    processes; a guard older than IN_FLIGHT_TIMEOUT_S (a crashed request) is taken over."""
+    now = time.time()
+    taken = db.execute(
+        update(PracticeSession)
+        .where(PracticeSession.id == session_id)
+        .where((PracticeSession.busy_since.is_(None)) | (PracticeSession.busy_since < now - IN_FLIGHT_TIMEOUT_S))
+        .values(busy_since=now)
+    )
+    return bool(taken.rowcount)
 
 
 def _attach(turn: Turn, score: dict[str, Any]) -> None:

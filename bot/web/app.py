@@ -6,6 +6,7 @@ loses it; the in-flight guard turns a second message during a pending one into a
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -187,49 +188,62 @@ def create_app(store: Store | None = None, gateway: RasaGateway | None = None, n
         if session["status"] != "active":
             raise ApiError(409, "session_ended", "This session has ended. Open the report, or start a new one.")
         store: Store = app.ctx.store
-        if not store.try_acquire(session_id):
+        trainee = await asyncio.to_thread(store.begin_turn, session_id, text)
+        if trainee is None:
             raise ApiError(
                 409,
                 "message_in_flight",
                 "The patient is still answering your last message. Wait for the reply, then send this.",
             )
         try:
-            return await _exchange(session, text)
-        finally:
-            store.release(session_id)
+            return await _exchange(session, trainee, text)
+        except BaseException:
+            await asyncio.to_thread(store.release, session_id)  # finish_turn did not run: free the session
+            raise
 
-    async def _exchange(session: dict[str, Any], text: str) -> HTTPResponse:
+    async def _exchange(session: dict[str, Any], trainee: dict[str, Any], text: str) -> HTTPResponse:
         store: Store = app.ctx.store
         sid = session["id"]
-        trainee = store.add_turn(sid, "trainee", text, status="pending")
         try:
             payload = await app.ctx.gateway.send(sid, _for_rasa(text))
         except PatientUnavailable as exc:
-            store.answer_turn(trainee["id"], "unanswered")
+            await asyncio.to_thread(store.finish_turn, sid, trainee["id"], "unanswered")
             raise ApiError(
                 503,
                 "patient_unavailable",
                 f"{exc} Your message is saved but was not answered; send it again in a moment.",
             ) from exc
-        body: dict[str, Any] = {"patient_turn": None, "system_turn": None}
         kind = payload.get("type")
         if kind == "patient_turn":
-            trainee = store.answer_turn(
-                trainee["id"], "answered", score=payload.get("score"), nlu_intent=payload.get("nlu_intent")
+            saved, reply, current = await asyncio.to_thread(
+                store.finish_turn,
+                sid,
+                trainee["id"],
+                "answered",
+                score=payload.get("score"),
+                nlu_intent=payload.get("nlu_intent"),
+                reply=("patient", payload["text"], payload.get("pool")),
+                state=payload.get("state"),
+                ended_by="patient" if payload.get("ended") else None,
             )
-            patient = store.add_turn(sid, "patient", payload["text"], pool=payload.get("pool"))
-            store.save_patient_state(sid, payload.get("state"))
-            if payload.get("ended"):
-                store.end_session(sid, by="patient")
-            body["patient_turn"] = public_turn(patient, session["exam_mode"])
         else:
-            trainee = store.answer_turn(trainee["id"], "command")
-            body["system_turn"] = public_turn(store.add_turn(sid, "system", payload.get("text", "")), False)
-            if kind == "end":
-                store.end_session(sid, by="trainee")
-        body["trainee_turn"] = public_turn(trainee, session["exam_mode"])
-        body["session"] = public_session(store.get_session(sid) or session)
-        return json_response(body)
+            saved, reply, current = await asyncio.to_thread(
+                store.finish_turn,
+                sid,
+                trainee["id"],
+                "command",
+                reply=("system", payload.get("text", ""), None),
+                ended_by="trainee" if kind == "end" else None,
+            )
+        exam = session["exam_mode"]
+        return json_response(
+            {
+                "trainee_turn": public_turn(saved, exam),
+                "patient_turn": public_turn(reply, exam) if reply and kind == "patient_turn" else None,
+                "system_turn": public_turn(reply, False) if reply and kind != "patient_turn" else None,
+                "session": public_session(current),
+            }
+        )
 
     @app.post("/api/sessions/<session_id:str>/end")
     async def end_session(request: Request, session_id: str) -> HTTPResponse:
