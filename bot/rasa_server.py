@@ -55,12 +55,32 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
         cur.close()
 
 
-def main() -> None:
+def _pool_sqlite_tracker_store() -> None:
+    """SQLAlchemy 1.4 opens a new SQLite connection per tracker-store call (NullPool); keep one open instead.
+
+    Rasa builds its engine with ``sqlalchemy.create_engine``; only SQLite URLs are changed here, so the
+    PostgreSQL tracker store keeps Rasa's own pool settings.
+    """
+    import sqlalchemy
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
+    from sqlalchemy.pool import QueuePool
 
-    install()
+    original = sqlalchemy.create_engine
+
+    def create_engine(url: Any, **kwargs: Any) -> Engine:
+        if str(url).startswith("sqlite") and ":memory:" not in str(url):
+            kwargs.setdefault("poolclass", QueuePool)
+            kwargs.setdefault("connect_args", {"check_same_thread": False})
+        return original(url, **kwargs)
+
+    sqlalchemy.create_engine = create_engine
     event.listen(Engine, "connect", _sqlite_pragmas)
+
+
+def main() -> None:
+    install()
+    _pool_sqlite_tracker_store()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()
