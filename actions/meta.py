@@ -44,8 +44,7 @@ class ActionHint(_Meta):
         if not scenario_id:
             return system("Start a scenario first; hints are about the conversation in front of you.")
         state = tracker.get_slot("patient_state") or {}
-        acts = tracker.get_slot("trainee_acts") or []
-        return system("Hint: " + practice.hint(scenario_id, state, acts))
+        return system("Hint: " + practice.hint(scenario_id, state))
 
 
 class ActionHelp(_Meta):

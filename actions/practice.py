@@ -46,8 +46,6 @@ class ActionStartScenario(Action):
         return [
             SlotSet("scenario_id", str(scenario_id)),
             SlotSet("patient_state", opening["state"]),
-            SlotSet("last_patient_line", opening["text"]),
-            SlotSet("trainee_acts", []),
         ]
 
 
@@ -64,24 +62,11 @@ def patient_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Any
         )
         return []
     text = (tracker.latest_message or {}).get("text") or ""
-    previous: list[str] = tracker.get_slot("trainee_acts") or []
-    result = practice.take_turn(
-        scenario_id,
-        state,
-        text,
-        context=tracker.get_slot("last_patient_line"),
-        previous_acts=previous,
-        nlu_intent=latest_intent(tracker),
-    )
     intent = latest_intent(tracker)
+    result = practice.take_turn(scenario_id, state, text, nlu_intent=intent)
     result["nlu_intent"] = intent[0] if intent else None
     dispatcher.utter_message(json_message=result)
-    acts = sorted({a["act"] for a in result["score"]["acts"]} | set(previous))
-    return [
-        SlotSet("patient_state", result["state"]),
-        SlotSet("last_patient_line", result["text"]),
-        SlotSet("trainee_acts", acts),
-    ]
+    return [SlotSet("patient_state", result["state"])]
 
 
 class ActionPatientTurn(Action):
@@ -100,4 +85,4 @@ class ActionEndSession(Action):
         if tracker.get_slot("patient_state") and not is_confident_meta(tracker):
             return patient_turn(dispatcher, tracker)
         dispatcher.utter_message(json_message={"type": "end", "text": "Session ended. Your report is ready."})
-        return [SlotSet("patient_state", None), SlotSet("scenario_id", None), SlotSet("trainee_acts", [])]
+        return [SlotSet("patient_state", None), SlotSet("scenario_id", None)]

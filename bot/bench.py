@@ -361,12 +361,7 @@ class ActionsTarget:
                 {"sender": sender, "message": _start_command(_seed(trainee, conversation))},
             )
         )
-        slots = {
-            "scenario_id": "difficult-news",
-            "patient_state": opening["state"],
-            "last_patient_line": opening["text"],
-            "trainee_acts": [],
-        }
+        slots = {"scenario_id": "difficult-news", "patient_state": opening["state"]}
         return _ActionConversation(sender, slots)
 
     async def send(self, http: aiohttp.ClientSession, conv: Any, turn: int) -> bool:

@@ -43,22 +43,20 @@ def take_turn(
     scenario_id: str,
     state: dict[str, Any],
     text: str,
-    context: str | None,
-    previous_acts: list[str],
     nlu_intent: tuple[str, float] | None = None,
     scorer: Scorer | None = None,
 ) -> dict[str, Any]:
-    """Score the trainee's text and produce the patient's reply and new state."""
+    """Score the trainee's text against the patient's last line, and produce the reply and new state."""
     scenario = _scenario(scenario_id)
     scorer = scorer or default_scorer()
+    patient = PatientState.from_dict(state)
     score = scorer.score(
         text,
-        context=context,
-        previous_acts=previous_acts,
+        context=patient.last_line,
+        previous_acts=patient.acts_seen,
         extra_jargon=scenario.jargon,
         nlu_intent=nlu_intent,
     )
-    patient = PatientState.from_dict(state)
     engine = Engine(scenario, patient.difficulty)
     result = engine.step(patient, TurnInput(frozenset(score.act_names), frozenset(score.cue_names), text))
     return {
@@ -73,12 +71,12 @@ def take_turn(
     }
 
 
-def hint(scenario_id: str, state: dict[str, Any] | None, acts_so_far: list[str]) -> str:
+def hint(scenario_id: str, state: dict[str, Any] | None) -> str:
     """A next-step hint from what the trainee has and has not done yet (never a scripted line)."""
     scenario = _scenario(scenario_id)
     state = state or {}
     flags = state.get("flags", {})
-    done = set(acts_so_far)
+    done = set(state.get("acts_seen", []))
     if state.get("last_emotional"):
         return "The patient has just shown emotion. Name it tentatively, then invite them to say more."
     if scenario.news_keywords and not flags.get("news_given"):

@@ -110,7 +110,6 @@ def child_env(database_url: str, ports: Ports, redis_url: str | None = None) -> 
 
 
 def commands(model: Path, endpoints: Path, ports: Ports) -> dict[str, list[str]]:
-    bindir = Path(sys.executable).parent
     return {
         "rasa": [
             sys.executable,

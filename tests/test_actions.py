@@ -59,8 +59,8 @@ def test_start_sets_the_patient_up() -> None:
     slots = start()
     assert slots["scenario_id"] == "difficult-news"
     assert slots["patient_state"]["values"]["trust"] > 0
-    assert slots["last_patient_line"]
-    assert slots["trainee_acts"] == []
+    assert slots["patient_state"]["last_line"]
+    assert slots["patient_state"]["acts_seen"] == []
 
 
 def test_start_with_unknown_scenario_says_so() -> None:
@@ -88,8 +88,8 @@ def test_patient_turn_scores_and_answers_in_role() -> None:
     assert any(a["act"] == "perception_check" for a in payload["score"]["acts"])
     assert payload["nlu_intent"] == "perception_check"
     new = slots_of(events)
-    assert new["last_patient_line"] == payload["text"]
-    assert "perception_check" in new["trainee_acts"]
+    assert new["patient_state"]["last_line"] == payload["text"]
+    assert "perception_check" in new["patient_state"]["acts_seen"]
     assert new["patient_state"]["turn"] == 1
 
 

@@ -18,9 +18,10 @@ def exercise(store: Store) -> None:
     assert session["display_name"] == "Sam" and session["exam_mode"] is True and session["status"] == "active"
 
     store.add_turn(sid, "patient", "Is it the results?", pool="opening")
-    pending = store.begin_turn(sid, "What have you been told?")
+    _, pending = store.begin_turn(sid, "What have you been told?")
     assert pending is not None and pending["status"] == "pending"
-    assert store.begin_turn(sid, "A second message") is None  # the guard is held until finish_turn
+    assert store.begin_turn(sid, "A second message")[1] is None  # the guard is held until finish_turn
+    assert store.begin_turn("no-such-session", "Hello") == (None, None)
     score = {
         "dimensions": {"empathy": {"score": None}, "collaboration": {"score": 2}, "shared_decision": {"score": None}},
         "acts": [{"act": "perception_check"}],
@@ -42,7 +43,7 @@ def exercise(store: Store) -> None:
     assert [t["index"] for t in turns] == [0, 1, 2]
     assert [t["speaker"] for t in turns] == ["patient", "trainee", "patient"]
     assert turns[1]["score"]["acts"][0]["act"] == "perception_check"
-    unanswered = store.begin_turn(sid, "Are you still there?")  # finish_turn released the guard
+    _, unanswered = store.begin_turn(sid, "Are you still there?")  # finish_turn released the guard
     assert unanswered is not None
     saved, none, _ = store.finish_turn(sid, unanswered["id"], "unanswered")
     assert saved["status"] == "unanswered" and none is None and saved["text"] == "Are you still there?"

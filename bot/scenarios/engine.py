@@ -38,6 +38,8 @@ class PatientState:
     ended: bool = False
     seed: int = 0
     difficulty: str = "standard"
+    last_line: str = ""  # the patient's last line: the context the next reply is scored against
+    acts_seen: list[str] = field(default_factory=list)  # every act the trainee has used so far
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,8 @@ class PatientState:
             "ended": self.ended,
             "seed": self.seed,
             "difficulty": self.difficulty,
+            "last_line": self.last_line,
+            "acts_seen": list(self.acts_seen),
         }
 
     @classmethod
@@ -64,6 +68,8 @@ class PatientState:
             ended=bool(data.get("ended", False)),
             seed=int(data.get("seed", 0)),
             difficulty=str(data.get("difficulty", "standard")),
+            last_line=str(data.get("last_line", "")),
+            acts_seen=[str(a) for a in data.get("acts_seen", [])],
         )
 
 
@@ -106,6 +112,7 @@ class Engine:
         }
         line = self._pick(state, self.scenario.opening)
         state.last_emotional = self.scenario.opening.emotional
+        state.last_line = line
         return StepResult(line, "opening", [], None, False, state)
 
     def step(self, state: PatientState, turn: TurnInput) -> StepResult:
@@ -139,6 +146,8 @@ class Engine:
             pool = Pool("fallback", Condition(), ("Sorry, I'm not sure what you mean.",))
         line = self._pick(state, pool)
         state.last_emotional = pool.emotional
+        state.last_line = line
+        state.acts_seen = sorted(set(state.acts_seen) | turn.acts)
         return StepResult(line, pool.id, sorted(events), revealed, state.ended, state)
 
     # -- internals ------------------------------------------------------------------------------------------

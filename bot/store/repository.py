@@ -33,8 +33,14 @@ def make_engine(url: str | None = None) -> Engine:
     if url.startswith("sqlite"):
         # SQLAlchemy 1.4 gives file SQLite a NullPool: a new connection (and pragmas) per transaction. A small
         # queue pool shared across the web app's worker threads keeps them open instead.
-        engine = create_engine(url, future=True, poolclass=QueuePool, pool_size=4, max_overflow=4,
-                               connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url,
+            future=True,
+            poolclass=QueuePool,
+            pool_size=4,
+            max_overflow=4,
+            connect_args={"check_same_thread": False},
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, future=True, pool_pre_ping=True)
@@ -123,16 +129,20 @@ class Store:
             db.execute(update(PracticeSession).where(PracticeSession.id == session_id).values(busy_since=None))
 
     # -- one exchange in two transactions ---------------------------------------------------------------------
-    def begin_turn(self, session_id: str, text: str) -> dict[str, Any] | None:
-        """Take the in-flight guard and store the trainee's message as pending, atomically.
+    def begin_turn(self, session_id: str, text: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """Take the in-flight guard and store the trainee's message as pending, in one transaction.
 
-        Returns None (and stores nothing) when another message of this session is still being answered.
+        Returns (session, turn); the session is None when unknown, and the turn is None (nothing stored)
+        when the session has ended or another of its messages is still being answered.
         """
         with self._tx() as db, db.begin():
-            if not _acquire(db, session_id):
-                return None
-            turn = self._new_turn(db, session_id, "trainee", text, status="pending")
-            return _turn_dict(turn)
+            row = db.get(PracticeSession, session_id)
+            if row is None:
+                return None, None
+            session = _session_dict(row)
+            if row.status != "active" or not _acquire(db, session_id):
+                return session, None
+            return session, _turn_dict(self._new_turn(db, session_id, "trainee", text, status="pending"))
 
     def finish_turn(
         self,

@@ -183,12 +183,13 @@ def create_app(store: Store | None = None, gateway: RasaGateway | None = None, n
 
     @app.post("/api/sessions/<session_id:str>/messages")
     async def post_message(request: Request, session_id: str) -> HTTPResponse:
-        session = session_or_404(session_id)
         text = _clean_text(_body(request).get("text"))
+        store: Store = app.ctx.store
+        session, trainee = await asyncio.to_thread(store.begin_turn, session_id, text)
+        if session is None:
+            raise ApiError(404, "unknown_session", "There is no practice session with that id.")
         if session["status"] != "active":
             raise ApiError(409, "session_ended", "This session has ended. Open the report, or start a new one.")
-        store: Store = app.ctx.store
-        trainee = await asyncio.to_thread(store.begin_turn, session_id, text)
         if trainee is None:
             raise ApiError(
                 409,
