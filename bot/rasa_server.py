@@ -40,7 +40,7 @@ def install() -> None:
         cls = validator_for(spec)
         cls.check_schema(spec)
         _VALIDATOR = cls(spec)
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = _validate_action_result
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
