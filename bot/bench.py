@@ -21,7 +21,6 @@ import logging
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -549,16 +548,6 @@ def tree_rss_mb(pid: int) -> float:
     return total_kb / 1024
 
 
-def _stop_group(proc: subprocess.Popen[bytes], grace_s: float = 15.0) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
 def _wait_stock(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> bool:
     """Ready when the REST channel answers "hello" with a non-empty list (the model has loaded)."""
 
@@ -753,8 +742,10 @@ def measure_stock(tmp: Path, args: argparse.Namespace, figures: Figures) -> None
         figures.loads["stock_8"] = run_load(target, CONCURRENCY, args.conversations, args.turns)
         figures.stock_rss_mb = tree_rss_mb(proc.pid)
     finally:
+        from bot.services import stop_group
+
         log.info("Stopping the stock assistant ...")
-        _stop_group(proc)
+        stop_group(proc)
 
 
 # -- the report --------------------------------------------------------------------------------------------

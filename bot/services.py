@@ -168,6 +168,17 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> 
     return False
 
 
+def stop_group(proc: subprocess.Popen[bytes], grace_s: float = 15.0) -> None:
+    """SIGTERM a child's whole process group (Rasa forks), then SIGKILL whatever is left after the grace."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 class Services:
     """The three children, started in dependency order and stopped together."""
 
@@ -215,14 +226,8 @@ class Services:
 
     def stop_one(self, name: str, grace_s: float = 15.0) -> None:
         proc = self.procs.get(name)
-        if proc is None or proc.poll() is not None:
-            return
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        if proc is not None:
+            stop_group(proc, grace_s)
 
     def restart(self, name: str, timeout_s: float = 180.0) -> None:
         self.stop_one(name)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot.store import Store, make_engine
+from tests.transcripts import NEWS_SKILLED
 
 pytestmark = pytest.mark.e2e
 
@@ -35,19 +36,7 @@ def new_session(base: str, **extra: Any) -> dict[str, Any]:
     return body
 
 
-CONVERSATION = [
-    "Hello Jo, I'm Dr Khan, one of the breast surgeons.",
-    "What have you been told about the biopsy so far?",
-    "How much detail would you like me to go into today?",
-    "I'm afraid the results are not what we hoped.",
-    "The biopsy shows a breast cancer.",
-    "It sounds like this is a huge shock.",
-    "What's worrying you most right now?",
-    "Tell me more about what happened with your mum.",
-    "I can see why this frightens you so much. We'll go through this together.",
-    "Could you tell me in your own words what we've agreed, so I know I explained it clearly?",
-    "Let me summarise what we've talked about, and we can agree the next steps together.",
-]
+CONVERSATION = [line for line in NEWS_SKILLED if "mum is very much" not in line]
 
 
 def test_a_whole_difficult_news_conversation(stack: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from bot.scenarios.engine import replay
 from bot.scenarios.model import BUILTIN_DIR, Scenario, ScenarioError, parse_scenario
 from bot.scoring import Scorer
 from bot.scoring.taxonomy import CLINICAL_ACTS
+from tests.transcripts import NEWS_SKILLED, NEWS_UNSKILLED
 
 
 def play(scorer: Scorer, scenario: Scenario, lines: list[str], seed: int = 3, difficulty: str = "gentle"):  # type: ignore[no-untyped-def]
@@ -27,29 +28,8 @@ def play(scorer: Scorer, scenario: Scenario, lines: list[str], seed: int = 3, di
     return history
 
 
-SKILLED = [
-    "Hello Jo, I'm Dr Khan, one of the breast surgeons.",
-    "What have you been told about the biopsy so far?",
-    "How much detail would you like me to go into today?",
-    "I'm afraid the results are not what we hoped.",
-    "The biopsy shows a breast cancer.",
-    "It sounds like this is a huge shock.",
-    "What's worrying you most right now?",
-    "It sounds like your mum is very much on your mind.",
-    "Tell me more about what happened with your mum.",
-    "I can see why this frightens you so much. We'll go through this together.",
-    "Could you tell me in your own words what we've agreed, so I know I explained it clearly?",
-    "Let me summarise what we've talked about, and we can agree the next steps together.",
-]
-
-UNSKILLED = [
-    "The histology shows an invasive ductal carcinoma, grade 2.",
-    "Don't worry, it'll be fine.",
-    "You should have come in sooner.",
-    "The plan is a wide local excision and sentinel node biopsy.",
-    "Don't worry, these are very treatable nowadays.",
-    "You need to stay positive.",
-]
+SKILLED = NEWS_SKILLED
+UNSKILLED = NEWS_UNSKILLED
 
 
 def test_skilled_trainee_reaches_disclosure_and_a_close(scorer: Scorer, news: Scenario) -> None:
