@@ -50,11 +50,13 @@ def browser() -> Iterator[Any]:
 
 
 def test_three_turns_then_the_report(stack: dict[str, Any], browser: Any, tmp_path: Path) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    wait = WebDriverWait(browser, 30)
+    # The page re-renders the chat after a change (exam mode, reload): elements found earlier may go stale.
+    wait = WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,))
     browser.get(stack["base"] + "/")
     name = wait.until(ec.presence_of_element_located((By.ID, "display-name")))
     name.clear()
