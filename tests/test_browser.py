@@ -80,11 +80,16 @@ def test_three_turns_then_the_report(stack: dict[str, Any], browser: Any, tmp_pa
     assert "Reassurance" in cards[-1].text or "reassurance" in cards[-1].text
     assert browser.find_elements(By.CSS_SELECTOR, ".score-card mark")  # evidence highlighted in the text
 
+    wait.until(ec.element_to_be_clickable((By.ID, "hint-button"))).click()  # asks the app, not the patient
+    hint = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".turn.system")))
+    assert "Hint:" in hint.text
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".score-card")) == 3  # a command is not scored
+
     browser.find_element(By.ID, "exam-toggle").click()
     wait.until(lambda d: not any(c.is_displayed() for c in d.find_elements(By.CSS_SELECTOR, ".score-card")))
 
     browser.refresh()  # reload keeps the whole history
-    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".turn.trainee")) == 3)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".turn.patient")) == 4)
     browser.save_screenshot(str(tmp_path / "session.png"))
 
     browser.find_element(By.ID, "end-session").click()

@@ -8,6 +8,7 @@
   var log = document.getElementById('chat-log');
   var input = document.getElementById('message-input');
   var sendBtn = document.getElementById('send-button');
+  var hintBtn = document.getElementById('hint-button');
   var form = document.getElementById('composer');
   var counter = document.getElementById('char-counter');
   var limitLive = document.getElementById('limit-live');
@@ -41,7 +42,8 @@
 
   function renderTurn(turn) {
     var speaker = turn.speaker === 'trainee' ? 'trainee' : turn.speaker === 'system' ? 'system' : 'patient';
-    var node = h('div', { class: 'turn ' + speaker + (turn.status === 'unanswered' ? ' unanswered' : ''), 'data-index': turn.index });
+    var flags = (turn.status === 'unanswered' ? ' unanswered' : '') + (turn.status === 'command' ? ' command' : '');
+    var node = h('div', { class: 'turn ' + speaker + flags, 'data-index': turn.index });
     if (speaker === 'system') {
       node.appendChild(h('p', { class: 'system-text' }, turn.text));
       return node;
@@ -99,6 +101,7 @@
     var ended = isEnded();
     var ready = state.loaded && !ended;
     sendBtn.disabled = state.inFlight || !ready;
+    hintBtn.disabled = state.inFlight || !ready;
     input.disabled = !ready;
     examToggle.disabled = !state.loaded || ended;
     endBtn.disabled = !state.loaded || state.ending;
@@ -166,9 +169,10 @@
 
   /* ----- sending ----- */
 
-  function send() {
+  // `command` sends an app command (the Hint button) without touching what the trainee has typed.
+  function send(command) {
     if (state.inFlight || !state.loaded || isEnded()) return;
-    var text = input.value;
+    var text = typeof command === 'string' ? command : input.value;
     if (!text.trim()) {
       R.showError('Type a reply before sending.');
       input.focus();
@@ -198,7 +202,7 @@
           state.turns.push(t);
           log.appendChild(renderTurn(t));
         });
-        if (input.value === text) input.value = '';
+        if (typeof command !== 'string' && input.value === text) input.value = '';
         updateCounter();
         R.rememberSession(state.session);
         renderHeader();
@@ -219,6 +223,7 @@
   }
 
   form.addEventListener('submit', function (e) { e.preventDefault(); send(); });
+  hintBtn.addEventListener('click', function () { send('hint'); });
 
   input.addEventListener('keydown', function (e) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
