@@ -176,8 +176,20 @@ def test_restarting_rasa_keeps_the_conversation(stack: dict[str, Any]) -> None:
     sid = new_session(base)["session"]["id"]
     for text in ("Hello, I'm Dr Khan.", "What have you been told so far?"):
         assert call(base, "POST", f"/api/sessions/{sid}/messages", {"text": text})[0] == 200
-    services.restart("rasa")
+    services.stop_one("rasa")
+    try:
+        status, answer = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "Are you still with me?"})
+        assert (status, answer["error"]["code"]) == (503, "patient_unavailable")
+    finally:
+        services.restart("rasa")
     status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "How much would you like to know?"})
     assert status == 200 and body["patient_turn"], body
     state = Store(make_engine(stack["db_url"])).get_session(sid)["patient_state"]  # type: ignore[index]
     assert state["turn"] == 3  # the patient remembered the first two turns across the restart
+    status, body = call(base, "GET", f"/api/sessions/{sid}")
+    assert [t["status"] for t in body["turns"] if t["speaker"] == "trainee"] == [
+        "answered",
+        "answered",
+        "unanswered",
+        "answered",
+    ]
