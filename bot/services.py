@@ -241,8 +241,5 @@ class Services:
         for name in self.procs:
             self.stop_one(name, grace_s)
 
-    def pids(self) -> dict[str, int]:
-        return {name: proc.pid for name, proc in self.procs.items() if proc.poll() is None}
-
     def failed(self) -> str | None:
         return next((name for name, p in self.procs.items() if p.poll() is not None), None)

@@ -17,7 +17,6 @@ from typing import Any
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc
 
 from bot.scoring import pipeline as _pipeline  # registers the rapport_cues factory
 from bot.scoring.feedback import choose_tip
@@ -127,7 +126,7 @@ class Scorer:
         self._emotions = _pipeline.load_lexicon()["emotions"]
 
     # -- analysis -------------------------------------------------------------------------------------------
-    def analyse(self, text: str) -> tuple[Doc, list[Detection], list[Detection]]:
+    def analyse(self, text: str) -> tuple[list[Detection], list[Detection]]:
         """Sentence acts and cues of a reply, with character offsets into ``text``."""
         doc = self.nlp.make_doc(normalise(text))
         doc = self._cues(self._sentencizer(doc))
@@ -164,7 +163,7 @@ class Scorer:
                 found["give_information"] = Detection("give_information", whole.start, whole.end, whole.text, "rule", i)
             self._question_shape(sent_text, whole, found)
             acts.extend(found.values())
-        return doc, acts, _dedupe(cues)
+        return acts, _dedupe(cues)
 
     @staticmethod
     def _question_shape(sent_text: str, whole: Detection, found: dict[str, Detection]) -> None:
@@ -204,7 +203,7 @@ class Scorer:
         ``nlu_intent`` (Rasa's whole-message intent and confidence) is used only when neither the
         classifier nor the rules found any act, so Rasa and the scorer never contradict each other.
         """
-        _, acts, cues = self.analyse(text)
+        acts, cues = self.analyse(text)
         norm = normalise(text)
         cues.extend(_extra_jargon(norm, extra_jargon, {(c.start, c.end) for c in cues}))
         if not acts and nlu_intent and nlu_intent[0] in ACTS and nlu_intent[1] >= 0.5:
