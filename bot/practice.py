@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.scenarios import Engine, PatientState, TurnInput, get_scenario, library
+from bot.scenarios import Engine, PatientState, Scenario, TurnInput, get_scenario, library
 from bot.scoring import Scorer, default_scorer
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ class UnknownScenario(LookupError):
     pass
 
 
-def _scenario(scenario_id: str) -> Any:
+def _scenario(scenario_id: str) -> Scenario:
     scenario = get_scenario(scenario_id)
     if scenario is None:
         raise UnknownScenario(scenario_id)

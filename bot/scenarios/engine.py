@@ -13,18 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.scenarios.model import Condition, Difficulty, Pool, Scenario
-
-EMPATHIC_ACTS = frozenset(
-    {
-        "simple_reflection",
-        "complex_reflection",
-        "nurse_name",
-        "nurse_understand",
-        "nurse_respect",
-        "nurse_support",
-        "nurse_explore",
-    }
-)
+from bot.scoring.taxonomy import EMPATHIC_ACTS
 
 
 @dataclass

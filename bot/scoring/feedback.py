@@ -6,18 +6,7 @@ missed chance to summarise. Alternatives are written for Rapport and fitted to t
 
 from __future__ import annotations
 
-from bot.scoring.taxonomy import ACTS
-
-_EMPATHIC = {
-    "simple_reflection",
-    "complex_reflection",
-    "affirm_strength",
-    "nurse_name",
-    "nurse_understand",
-    "nurse_respect",
-    "nurse_support",
-    "nurse_explore",
-}
+from bot.scoring.taxonomy import ACTS, EMPATHIC_ACTS
 
 _NAME_AND_EXPLORE = {
     "fear": "It sounds like this has really frightened you. What's worrying you most right now?",
@@ -117,7 +106,7 @@ _NEXT_MOVES: list[tuple[str, str, str]] = [
 def choose_tip(acts: set[str], cues: set[str], emotion: str | None, previous_acts: set[str]) -> dict[str, str]:
     """The single most useful tip for this turn and a better alternative reply."""
     fitted = _NAME_AND_EXPLORE.get(emotion or "", _GENERIC)
-    if emotion and not acts & _EMPATHIC:
+    if emotion and not acts & EMPATHIC_ACTS:
         return {
             "text": f"The patient showed {emotion}; the reply did not answer it. Respond to the emotion "
             "before moving on (name it, then explore).",

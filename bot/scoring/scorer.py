@@ -20,7 +20,7 @@ from spacy.language import Language
 
 from bot.scoring import pipeline as _pipeline  # registers the rapport_cues factory
 from bot.scoring.feedback import choose_tip
-from bot.scoring.taxonomy import ACTS, BASE, CUE_WEIGHTS, DIMENSIONS, MAX_SCORE, label
+from bot.scoring.taxonomy import ACTS, BASE, CUE_WEIGHTS, DIMENSIONS, EMPATHIC_ACTS, MAX_SCORE, label
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,10 @@ class Scorer:
         self._textcat = self.nlp.get_pipe("textcat") if "textcat" in self.nlp.pipe_names else None
         self._sentencizer = self.nlp.get_pipe("sentencizer")
         self._cues = self.nlp.get_pipe("rapport_cues")
-        self._emotions = _pipeline.load_lexicon()["emotions"]
+        # One pattern per emotion family, compiled once: it is matched against every patient line.
+        self._emotions = {
+            family: _phrases(words) for family, words in _pipeline.load_lexicon()["emotions"].items() if words
+        }
 
     # -- analysis -------------------------------------------------------------------------------------------
     def analyse(self, text: str) -> tuple[list[Detection], list[Detection]]:
@@ -182,12 +185,8 @@ class Scorer:
         """The strongest emotion family in the patient's line, or None when there is no emotional cue."""
         if not patient_line:
             return None
-        low = " " + normalise(patient_line).lower() + " "
-        for family, words in self._emotions.items():
-            for word in words:
-                if re.search(r"(?<![a-z])" + re.escape(word.lower()) + r"(?![a-z])", low):
-                    return family
-        return None
+        low = normalise(patient_line).lower()
+        return next((family for family, pattern in self._emotions.items() if pattern.search(low)), None)
 
     # -- scoring --------------------------------------------------------------------------------------------
     def score(
@@ -224,13 +223,18 @@ def _dedupe(cues: list[Detection]) -> list[Detection]:
     return out
 
 
+def _phrases(words: Sequence[str]) -> re.Pattern[str]:
+    """Any of the phrases as whole words (not inside a longer word), lower case."""
+    return re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(w.lower()) for w in words) + r")(?![a-z])")
+
+
 def _extra_jargon(text: str, terms: Sequence[str], taken: set[tuple[int, int]]) -> list[Detection]:
+    if not terms:
+        return []
     found = []
-    low = text.lower()
-    for term in terms:
-        for m in re.finditer(r"(?<![a-z])" + re.escape(term.lower()) + r"(?![a-z])", low):
-            if (m.start(), m.end()) not in taken:
-                found.append(Detection("jargon", m.start(), m.end(), text[m.start() : m.end()], "rule", -1))
+    for m in _phrases(terms).finditer(text.lower()):
+        if (m.start(), m.end()) not in taken:
+            found.append(Detection("jargon", m.start(), m.end(), text[m.start() : m.end()], "rule", -1))
     return found
 
 
@@ -251,7 +255,7 @@ def _dimension(dim: str, acts: list[Detection], cues: list[Detection], emotion: 
             counted.add(det.name)
             total += weight
             evidence.append(Evidence(det.start, det.end, det.text, label(det.name), "-"))
-    empathic = any(det.name in ACTS and ACTS[det.name].empathic for det in acts)
+    empathic = any(det.name in EMPATHIC_ACTS for det in acts)
     if dim == "empathy" and emotion and not empathic:
         return Dimension(0, MAX_SCORE, True, f"The patient's {emotion} was left unanswered.", evidence)
     applicable = bool(counted) or (dim == "empathy" and emotion is not None)

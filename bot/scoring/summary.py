@@ -19,7 +19,9 @@ MITI_NOTE = (
     "Thresholds are expert opinion from the MITI 4.2.1 manual (Moyers, Manuel & Ernst), not norms; "
     "they describe counselling sessions, so read them as a guide in other conversations."
 )
-EMPATHIC_ACTS = {a.name for a in ACTS.values() if a.empathic and a.name.startswith("nurse_")} | {"complex_reflection"}
+SPIKES_EMOTION_ACTS = {a.name for a in ACTS.values() if a.empathic and a.name.startswith("nurse_")} | {
+    "complex_reflection"
+}
 STRATEGY_ACTS = {"option_talk", "decision_talk", "team_talk"}
 
 
@@ -95,7 +97,7 @@ def spikes_checklist(scores: Sequence[tuple[int, dict[str, Any]]]) -> list[dict[
     invitation = _first(turns, {"invitation"})
     warning = _first(turns, {"warning_shot"})
     after_news = [t for t in turns if news is not None and t[0] >= news]
-    emotions = _first(after_news, EMPATHIC_ACTS)
+    emotions = _first(after_news, SPIKES_EMOTION_ACTS)
     strategy = _first(after_news, STRATEGY_ACTS | {"summarise"})
     summary = _first([t for t in turns if news is not None and t[0] > news], {"summarise", "check_understanding"})
     news_jargon = news is not None and any(i == news and "jargon" in c for i, _, c in turns)

@@ -132,6 +132,8 @@ _ACTS = [
 ]
 
 ACTS: dict[str, Act] = {a.name: a for a in _ACTS}
+# Acts that answer an emotional cue: the scorer, the tips and the patient engine all use this one set.
+EMPATHIC_ACTS: frozenset[str] = frozenset(a.name for a in _ACTS if a.empathic)
 CLINICAL_ACTS: tuple[str, ...] = tuple(ACTS)
 META_INTENTS = ("list_scenarios", "start_scenario", "ask_hint", "end_session", "ask_help")
 

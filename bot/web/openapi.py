@@ -27,6 +27,13 @@ def _errors(*codes: int) -> dict[str, Any]:
     return {str(c): _resp(text[c], _ERR) for c in codes}
 
 
+def _json_body(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 _SESSION_ID = [{"name": "session_id", "in": "path", "required": True, "schema": {"type": "string"}}]
 
 OPENAPI: dict[str, Any] = {
@@ -43,24 +50,16 @@ OPENAPI: dict[str, Any] = {
         "/api/sessions": {
             "post": {
                 "summary": "Start a practice session; the patient's opening line comes back",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["display_name", "scenario_id"],
-                                "properties": {
-                                    "display_name": {"type": "string", "maxLength": 80},
-                                    "scenario_id": {"type": "string"},
-                                    "difficulty": {"type": "string"},
-                                    "exam_mode": {"type": "boolean"},
-                                    "seed": {"type": "integer"},
-                                },
-                            }
-                        }
+                "requestBody": _json_body(
+                    {
+                        "display_name": {"type": "string", "maxLength": 80},
+                        "scenario_id": {"type": "string"},
+                        "difficulty": {"type": "string"},
+                        "exam_mode": {"type": "boolean"},
+                        "seed": {"type": "integer"},
                     },
-                },
+                    required=("display_name", "scenario_id"),
+                ),
                 "responses": {"201": _resp("Session created"), **_errors(400, 404, 503)},
             }
         },
@@ -72,14 +71,7 @@ OPENAPI: dict[str, Any] = {
             },
             "patch": {
                 "summary": "Switch exam mode",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {"type": "object", "properties": {"exam_mode": {"type": "boolean"}}}
-                        }
-                    },
-                },
+                "requestBody": _json_body({"exam_mode": {"type": "boolean"}}, required=("exam_mode",)),
                 "responses": {"200": _resp("Session"), **_errors(400, 404)},
             },
         },
@@ -87,18 +79,7 @@ OPENAPI: dict[str, Any] = {
             "parameters": _SESSION_ID,
             "post": {
                 "summary": "Send a trainee message; get the scored turn and the patient's reply",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["text"],
-                                "properties": {"text": {"type": "string", "maxLength": 2000}},
-                            }
-                        }
-                    },
-                },
+                "requestBody": _json_body({"text": {"type": "string", "maxLength": 2000}}, required=("text",)),
                 "responses": {
                     "200": _resp("Trainee turn with score, patient turn"),
                     **_errors(400, 404, 409, 503),
