@@ -123,18 +123,52 @@ def cmd_train_scorer(args: argparse.Namespace) -> int:
 def cmd_scenario_list(args: argparse.Namespace) -> int:
     from bot.scenarios import library
 
-    items = [
-        {
-            "id": s.id,
-            "title": s.title,
-            "theme": s.theme,
-            "difficulties": list(s.difficulties),
-            "personas": [s.patient.get("name")],
-        }
-        for s in library().values()
-    ]
-    for item in items:
+    for scenario in library().values():
+        item = scenario.listing()
         _out(json.dumps(item) if args.json else f"{item['id']:<24} {item['theme']:<16} {item['title']}")
+    return 0
+
+
+def cmd_scenario_validate(args: argparse.Namespace) -> int:
+    from bot.scenarios.model import validate_file
+
+    status = 0
+    for path in args.files:
+        scenario, problems = validate_file(path)
+        errors = [p for p in problems if p.severity == "error"]
+        for problem in problems:
+            _out(f"{path}:{problem.line or '?'}: {problem.severity}: {problem.describe()}")
+        if errors or scenario is None:
+            _out(f"{path}: {len(errors)} error(s), {len(problems) - len(errors)} warning(s): not usable yet")
+            status = 1
+        else:
+            lines = scenario_line_count(scenario)
+            _out(f"{path}: OK ({scenario.id}, {lines} patient lines, {len(problems)} warning(s))")
+    return status
+
+
+def scenario_line_count(scenario: Any) -> int:
+    pools = [scenario.opening, *scenario.replies, *(e.pool for e in scenario.endings)]
+    lines = {ln for p in pools for ln in p.lines} | {ln for c in scenario.concerns for ln in c.lines}
+    return len(lines)
+
+
+def cmd_scenario_new(args: argparse.Namespace) -> int:
+    from bot.scenarios.template import render_template
+
+    try:
+        text, slug = render_template(args.name, args.theme)
+    except ValueError as exc:
+        log.error("%s", exc)
+        return 2
+    out = Path(args.dir) / f"{slug}.yml"
+    if out.exists() and not args.force:
+        log.error("%s already exists; choose another name or pass --force to overwrite it.", out)
+        return 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    _out(f"Wrote {out}. Edit it, then run: rapport scenario validate {out}")
+    _out(f"To use it without retraining, set RAPPORT_SCENARIO_DIRS={out.parent.resolve()}")
     return 0
 
 
@@ -186,11 +220,21 @@ def build_parser() -> argparse.ArgumentParser:
     listing = scen_sub.add_parser("list", help="list the scenarios")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.set_defaults(func=cmd_scenario_list)
+    validate = scen_sub.add_parser("validate", help="check scenario files; every problem with its line and a fix")
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.set_defaults(func=cmd_scenario_validate)
+    new = scen_sub.add_parser("new", help="write a commented scenario template to start from")
+    new.add_argument("name", help="a short name, e.g. 'chest pain news'")
+    new.add_argument("--theme", default="difficult-news", help="one of the six themes")
+    new.add_argument("--dir", default=".", help="folder to write NAME.yml into")
+    new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    new.set_defaults(func=cmd_scenario_new)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
+    skip_tensorflow_probe()  # only the Rasa server needs TensorFlow, and it runs in its own process
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.scenarios import Engine, PatientState, Scenario, TurnInput, get_scenario, library
 from bot.scoring import Scorer, default_scorer
+from bot.scoring.taxonomy import label
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +27,9 @@ def _scenario(scenario_id: str) -> Scenario:
     return scenario
 
 
-def start(scenario_id: str, difficulty: str | None, seed: int) -> dict[str, Any]:
+def start(scenario_id: str, difficulty: str | None, seed: int, persona: str | None = None) -> dict[str, Any]:
     """The patient's opening line and the initial state."""
-    result = Engine(_scenario(scenario_id), difficulty).start(seed)
+    result = Engine(_scenario(scenario_id), difficulty, persona).start(seed)
     return {
         "type": "patient_turn",
         "text": result.line,
@@ -57,9 +58,11 @@ def take_turn(
         extra_jargon=scenario.jargon,
         nlu_intent=nlu_intent,
     )
-    engine = Engine(scenario, patient.difficulty)
+    engine = Engine(scenario, patient.difficulty, patient.persona)
     result = engine.step(patient, TurnInput(frozenset(score.act_names), frozenset(score.cue_names), text))
     return {
+        "notice": result.notice,
+        "outcome": result.outcome,
         "type": "patient_turn",
         "text": result.line,
         "pool": result.pool,
@@ -77,6 +80,10 @@ def hint(scenario_id: str, state: dict[str, Any] | None) -> str:
     state = state or {}
     flags = state.get("flags", {})
     done = set(state.get("acts_seen", []))
+    trace = state.get("trace") or [{}]
+    last_marks = set(trace[-1].get("marks") or ())
+    if last_marks & {"confrontation", "withdrawal"}:
+        return "Something has gone wrong between you. Name what you notice, invite their view, and own your part."
     if state.get("last_emotional"):
         return "The patient has just shown emotion. Name it tentatively, then invite them to say more."
     if scenario.news_keywords and not flags.get("news_given"):
@@ -88,9 +95,41 @@ def hint(scenario_id: str, state: dict[str, Any] | None) -> str:
             if act not in done:
                 return advice
         return "Give the news in plain words, then stop and let the patient react."
+    advice = _RUBRIC_HINTS.get(scenario.rubric, ())
+    for act, text in advice:
+        if act not in done:
+            return text
+    if scenario.rubric == "attachment":
+        persona = scenario.personas.get(state.get("persona") or "")
+        if persona and persona.helps:
+            return f"This patient responds to: {', '.join(label(a).lower() for a in persona.helps)}. Go at their pace."
     if scenario.concerns and not flags.get("concern_revealed"):
         return "Something is weighing on the patient. Explore their feelings with an open question."
     return "Summarise what you have heard, check understanding, and agree next steps together."
+
+
+_RUBRIC_HINTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "stances": (
+        ("open_question", "Resist fixing it. Ask what the patient has tried and what helped, even a little."),
+        ("emphasise_autonomy", "Hand the choice back: what would the patient like to try first?"),
+        ("affirm_strength", "Recognise something specific the patient has done to cope."),
+    ),
+    "miti": (
+        ("complex_reflection", "Reflect the part of them that wants things to be different, in your own words."),
+        ("open_question", "Ask an open question about what they would gain if things changed."),
+        ("emphasise_autonomy", "Make clear the decision about change is theirs."),
+    ),
+    "option5": (
+        ("team_talk", "Make the choice explicit: there is more than one reasonable option, and you will decide together."),
+        ("option_talk", "Describe the options side by side, with their pros and cons in plain numbers."),
+        ("decision_talk", "Ask what matters most to the patient before recommending anything."),
+    ),
+    "rupture": (
+        ("nurse_name", "Name what you notice: the patient sounds angry or let down."),
+        ("nurse_explore", "Invite the patient's view of what went wrong."),
+        ("seek_collaboration", "Agree together what you will both do from here."),
+    ),
+}
 
 
 def scenario_catalogue() -> list[dict[str, Any]]:

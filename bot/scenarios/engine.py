@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.scenarios.model import Condition, Difficulty, Pool, Scenario
+from bot.scenarios import guard
+from bot.scenarios.model import GUARD_EVENTS, Condition, Difficulty, Pool, Scenario
 from bot.scoring.taxonomy import EMPATHIC_ACTS
 
 
@@ -29,6 +30,9 @@ class PatientState:
     difficulty: str = "standard"
     last_line: str = ""  # the patient's last line: the context the next reply is scored against
     acts_seen: list[str] = field(default_factory=list)  # every act the trainee has used so far
+    persona: str = ""
+    ending: str = ""  # id of the ending reached, if any
+    trace: list[dict[str, Any]] = field(default_factory=list)  # per turn: values, pool and marks, for the report
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +47,9 @@ class PatientState:
             "difficulty": self.difficulty,
             "last_line": self.last_line,
             "acts_seen": list(self.acts_seen),
+            "persona": self.persona,
+            "ending": self.ending,
+            "trace": [dict(t) for t in self.trace],
         }
 
     @classmethod
@@ -59,6 +66,9 @@ class PatientState:
             difficulty=str(data.get("difficulty", "standard")),
             last_line=str(data.get("last_line", "")),
             acts_seen=[str(a) for a in data.get("acts_seen", [])],
+            persona=str(data.get("persona", "")),
+            ending=str(data.get("ending", "")),
+            trace=[dict(t) for t in data.get("trace", [])],
         )
 
 
@@ -79,20 +89,25 @@ class StepResult:
     revealed: str | None
     ended: bool
     state: PatientState
+    marks: tuple[str, ...] = ()
+    notice: str | None = None  # a system message for the trainee, outside the role-play
+    outcome: str | None = None  # the ending's outcome when this turn ended the scenario
 
 
 class Engine:
     """Runs one scenario at one difficulty; stateless itself, so one instance can serve many sessions."""
 
-    def __init__(self, scenario: Scenario, difficulty: str | None = None) -> None:
-        self.scenario = scenario
+    def __init__(self, scenario: Scenario, difficulty: str | None = None, persona: str | None = None) -> None:
+        self.scenario = scenario.for_persona(persona)
         names = list(scenario.difficulties)
         self.difficulty_name = difficulty if difficulty in scenario.difficulties else names[0]
         self.difficulty: Difficulty = scenario.difficulties[self.difficulty_name]
 
     def start(self, seed: int) -> StepResult:
         values = {name: var.initial for name, var in self.scenario.variables.items()}
-        state = PatientState(values=values, seed=int(seed), difficulty=self.difficulty_name)
+        state = PatientState(
+            values=values, seed=int(seed), difficulty=self.difficulty_name, persona=self.scenario.persona
+        )
         state.flags = {
             "news_given": False,
             "warning_shot_given": False,
@@ -102,7 +117,8 @@ class Engine:
         line = self._pick(state, self.scenario.opening)
         state.last_emotional = self.scenario.opening.emotional
         state.last_line = line
-        return StepResult(line, "opening", [], None, False, state)
+        state.trace.append({"turn": 0, "values": dict(values), "pool": "opening", "marks": list(self.scenario.opening.marks)})
+        return StepResult(line, "opening", [], None, False, state, self.scenario.opening.marks)
 
     def step(self, state: PatientState, turn: TurnInput) -> StepResult:
         """Apply one trainee turn and choose the patient's answer. The given state is not modified."""
@@ -111,6 +127,11 @@ class Engine:
             raise ValueError("this scenario has already ended")
         state.turn += 1
         events = self._events(state, turn)
+        guarded = events & set(GUARD_EVENTS)
+        if guarded:  # not a clinical move: the patient reacts in role, and nothing is revealed or concluded
+            self._apply_effects(state, TurnInput(frozenset()), events)
+            pool = next((p for p in self.scenario.replies if p.when.events_any & guarded and self._holds(p.when, state, turn, events)), None)
+            return self._finish(state, turn, events, pool, None, guard.NOTICES[sorted(guarded)[0]])
         self._update_flags(state, turn, events)
         self._apply_effects(state, turn, events)
         revealed = None
@@ -123,21 +144,39 @@ class Engine:
                 state.revealed.append(concern.id)
                 state.flags["concern_revealed"] = True
                 state.flags[f"concern:{concern.id}"] = True
-                pool = Pool(f"concern:{concern.id}", Condition(), concern.lines, emotional=True)
+                pool = Pool(f"concern:{concern.id}", Condition(), concern.lines, emotional=True, marks=("disclosure",))
                 break
-        ending = self.scenario.ending
-        if pool is None and ending is not None and self._holds(ending.when, state, turn, events, shift=True):
-            pool = ending
-            state.ended = True
+        outcome = None
+        if pool is None:
+            for ending in self.scenario.endings:
+                if self._holds(ending.pool.when, state, turn, events, shift=ending.good):
+                    pool, outcome = ending.pool, ending.outcome
+                    state.ended = True
+                    state.ending = ending.id
+                    break
         if pool is None:
             pool = next((p for p in self.scenario.replies if self._holds(p.when, state, turn, events)), None)
+        result = self._finish(state, turn, events, pool, revealed, None)
+        result.outcome = outcome
+        return result
+
+    def _finish(
+        self,
+        state: PatientState,
+        turn: TurnInput,
+        events: set[str],
+        pool: Pool | None,
+        revealed: str | None,
+        notice: str | None,
+    ) -> StepResult:
         if pool is None:
             pool = Pool("fallback", Condition(), ("Sorry, I'm not sure what you mean.",))
         line = self._pick(state, pool)
         state.last_emotional = pool.emotional
         state.last_line = line
         state.acts_seen = sorted(set(state.acts_seen) | turn.acts)
-        return StepResult(line, pool.id, sorted(events), revealed, state.ended, state)
+        state.trace.append({"turn": state.turn, "values": dict(state.values), "pool": pool.id, "marks": list(pool.marks)})
+        return StepResult(line, pool.id, sorted(events), revealed, state.ended, state, pool.marks, notice)
 
     # -- internals ------------------------------------------------------------------------------------------
     def _events(self, state: PatientState, turn: TurnInput) -> set[str]:
@@ -151,7 +190,19 @@ class Engine:
             events.add("news_with_warning" if warned else "news_without_warning")
         if state.last_emotional and not (turn.acts & EMPATHIC_ACTS):
             events.add("unanswered_emotion")
+        kind = guard.classify(turn.text)
+        if kind:
+            events.add(kind)
         return events
+
+    def _topics(self, text: str) -> set[str]:
+        """Scenario-declared topics the trainee's words touch (for example 'interaction' for a herbal remedy)."""
+        low = text.lower()
+        return {
+            name
+            for name, phrases in self.scenario.topics.items()
+            if any(re.search(r"(?<![a-z])" + re.escape(p) + r"(?![a-z])", low) for p in phrases)
+        }
 
     @staticmethod
     def _update_flags(state: PatientState, turn: TurnInput, events: set[str]) -> None:
@@ -167,6 +218,7 @@ class Engine:
             *sorted(turn.acts),
             *(f"cue:{c}" for c in sorted(turn.cues)),
             *(f"event:{e}" for e in sorted(events)),
+            *(f"topic:{t}" for t in sorted(self._topics(turn.text))),
         ]
         scale = self.difficulty.effect_scale
         for key in keys:
@@ -189,6 +241,8 @@ class Engine:
         if cond.cues_any and not cond.cues_any & turn.cues:
             return False
         if cond.events_any and not cond.events_any & events:
+            return False
+        if cond.topics_any and not cond.topics_any & self._topics(turn.text):
             return False
         if any(bool(state.flags.get(name, False)) != want for name, want in cond.flags):
             return False
@@ -215,9 +269,15 @@ class Engine:
         return pool.lines[index]
 
 
-def replay(scenario: Scenario, seed: int, turns: Iterable[TurnInput], difficulty: str | None = None) -> list[str]:
+def replay(
+    scenario: Scenario,
+    seed: int,
+    turns: Iterable[TurnInput],
+    difficulty: str | None = None,
+    persona: str | None = None,
+) -> list[str]:
     """The patient's lines for a sequence of trainee turns: the basis of exact session replay."""
-    engine = Engine(scenario, difficulty)
+    engine = Engine(scenario, difficulty, persona)
     result = engine.start(seed)
     lines = [result.line]
     state = result.state

@@ -1,0 +1,304 @@
+"""Scenario rubrics: the instrument each kind of conversation is judged by, computed from the stored session.
+
+Each theme has its own published yardstick (SPIKES for bad news, MITI for ambivalence, OPTION-5 for shared
+decisions, 3RS repair steps for ruptures, the drama triangle for rescuing). A rubric reads the trainee's
+scored turns and the patient's trace (state and line marks after every turn), so a report can be rebuilt
+from storage without re-running anything. Turn-level mappings that are design choices say so in ``note``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bot.scenarios.model import Scenario
+from bot.scoring.summary import SPIKES_EMOTION_ACTS, miti_metrics, spikes_checklist
+
+Turn = dict[str, Any]  # {"index", "text", "score"}: a scored trainee turn as stored
+
+RESCUER_ACTS = frozenset({"rescue_take_over", "advise_without_permission", "premature_reassurance", "persuade_warn"})
+PERSECUTOR_ACTS = frozenset({"confront_blame"})
+COACH_ACTS = frozenset(
+    {"seek_collaboration", "emphasise_autonomy", "open_question", "nurse_explore", "complex_reflection", "affirm_strength"}
+)
+NOTICE_ACTS = frozenset({"nurse_name", "nurse_understand", "complex_reflection", "simple_reflection"})
+INVITE_ACTS = frozenset({"nurse_explore", "open_question"})
+REAGREE_ACTS = frozenset({"seek_collaboration", "decision_talk", "team_talk", "summarise"})
+INFO_ACTS = frozenset({"give_information", "option_talk"})
+BIG_CHUNK_WORDS = 45  # more than about three sentences of facts at once is hard to take in (SPIKES knowledge)
+
+
+def acts(turn: Turn) -> set[str]:
+    return {a["act"] for a in (turn.get("score") or {}).get("acts", [])}
+
+
+def cues(turn: Turn) -> set[str]:
+    return {c["cue"] for c in (turn.get("score") or {}).get("cues", [])}
+
+
+def item(key: str, label: str, value: Any, status: str = "info", note: str = "") -> dict[str, Any]:
+    """One row of a rubric. ``status``: done, missed, out_of_order, good, fair, poor or info."""
+    return {"key": key, "label": label, "value": value, "status": status, "note": note}
+
+
+def marks_after(trace: Sequence[dict[str, Any]]) -> list[set[str]]:
+    """Patient line marks after each trainee turn (position 0 is the reply to the first turn)."""
+    return [set(t.get("marks") or ()) for t in trace if int(t.get("turn", 0)) > 0]
+
+
+def _value(trace: Sequence[dict[str, Any]], name: str, at: int) -> float | None:
+    if not trace:
+        return None
+    return trace[at].get("values", {}).get(name)
+
+
+def _state_items(scenario: Scenario, trace: Sequence[dict[str, Any]], names: Sequence[str]) -> list[dict[str, Any]]:
+    out = []
+    for name in names:
+        var = scenario.variables.get(name)
+        start, end = _value(trace, name, 0), _value(trace, name, -1)
+        if var is None or start is None or end is None:
+            continue
+        better = (end > start) if var.good == "high" else (end < start) if var.good == "low" else None
+        status = "info" if better is None or end == start else ("good" if better else "poor")
+        out.append(item(f"state_{name}", f"{name.capitalize()}: start to end", f"{start:.2f} → {end:.2f}", status, var.description))
+    return out
+
+
+def _count_status(n: int, good: int, fair: int = 1) -> str:
+    return "good" if n >= good else ("fair" if n >= fair else "missed")
+
+
+# -- one function per rubric -----------------------------------------------------------------------------------
+def spikes(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    checklist = spikes_checklist([(t["index"], t["score"]) for t in turns])
+    items = [item(s["step"], s["label"], s["turn"], s["status"], s["note"]) for s in checklist]
+    nurse = sum(1 for t in turns if acts(t) & SPIKES_EMOTION_ACTS)
+    jargon = sum(1 for t in turns if "jargon" in cues(t))
+    info = [len(t["text"].split()) for t in turns if acts(t) & INFO_ACTS]
+    chunk = round(sum(info) / len(info), 1) if info else None
+    items += [
+        item("nurse", "NURSE responses to emotion", nurse, _count_status(nurse, 3)),
+        item("jargon", "Replies with jargon", jargon, "good" if jargon == 0 else "poor", "Plain words: no jargon."),
+        item(
+            "chunk",
+            "Words per information-giving reply",
+            chunk,
+            "info" if chunk is None else ("good" if chunk <= BIG_CHUNK_WORDS else "poor"),
+            f"Small chunks: about {BIG_CHUNK_WORDS} words or fewer, then check.",
+        ),
+    ]
+    return {"title": "SPIKES, NURSE and plain language", "items": items, "note": "SPIKES is a protocol: presence and order, not a scale (Baile et al. 2000)."}
+
+
+def stances(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    per_turn = []
+    for t in turns:
+        a = acts(t)
+        if a & PERSECUTOR_ACTS:
+            stance = "persecutor"
+        elif a & RESCUER_ACTS:
+            stance = "rescuer"
+        elif "affirm_strength" in a and a & {"open_question", "closed_question"}:
+            stance = "challenger"
+        elif a & COACH_ACTS:
+            stance = "coach"
+        else:
+            stance = "neutral"
+        per_turn.append({"index": t["index"], "stance": stance})
+    count = {s: sum(1 for p in per_turn if p["stance"] == s) for s in ("coach", "challenger", "rescuer", "persecutor", "neutral")}
+    empowering = count["coach"] + count["challenger"]
+    share = round(100.0 * empowering / len(per_turn)) if per_turn else None
+    marks = marks_after(trace)
+    dependency = sum(1 for m in marks if m & {"dependency", "flattery"})
+    agency = sum(1 for m in marks if "agency" in m)
+    items = [
+        item("coach", "Coaching turns (asking, supporting the patient's own solutions)", empowering, _count_status(empowering, 4)),
+        item("rescuer", "Rescuing turns (fixing, reassuring, advising unasked)", count["rescuer"], "good" if not count["rescuer"] else "poor"),
+        item("persecutor", "Persecuting turns (blaming, lecturing)", count["persecutor"], "good" if not count["persecutor"] else "poor"),
+        item("coach_share", "Share of turns in a coaching stance (%)", share, "info" if share is None else ("good" if share >= 60 else "fair" if share >= 40 else "poor")),
+        item("dependency", "Patient lines pulling you into rescuing (dependency, flattery)", dependency),
+        item("agency_lines", "Patient lines showing their own agency", agency, _count_status(agency, 2)),
+        *_state_items(scenario, trace, ["agency", "dependency", "trust"]),
+    ]
+    return {
+        "title": "Rescuer, persecutor or coach",
+        "items": items,
+        "turns": per_turn,
+        "note": "Stances are mapped from acts (a design choice after Karpman's drama triangle, not a published coder).",
+    }
+
+
+def miti(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    metrics = miti_metrics([t["score"] for t in turns])
+    marks = marks_after(trace)
+    change = [int("change_talk" in m) for m in marks]
+    sustain = [int("sustain_talk" in m) for m in marks]
+    half = len(marks) // 2
+
+    def balance(c: Sequence[int], s: Sequence[int]) -> float | None:
+        return round(100.0 * sum(c) / (sum(c) + sum(s))) if (sum(c) + sum(s)) else None
+
+    overall, early, late = balance(change, sustain), balance(change[:half], sustain[:half]), balance(change[half:], sustain[half:])
+    bands = metrics["bands"]
+    band_status = {"good": "good", "fair": "fair", "below fair": "poor", None: "info"}
+    items = [
+        item("questions", "Questions (open / all)", f"{metrics['open_questions']} / {metrics['questions']}"),
+        item("reflections", "Reflections (simple + complex)", metrics["simple_reflections"] + metrics["complex_reflections"]),
+        item("r2q", "Reflection-to-question ratio", metrics["reflection_to_question"], band_status[bands["reflection_to_question"]], "Fair 1:1, good 2:1 (MITI 4.2.1, expert opinion)."),
+        item("percent_complex", "Complex reflections (%)", metrics["percent_complex"], band_status[bands["percent_complex"]], "Fair 40%, good 50% (MITI 4.2.1, expert opinion)."),
+        item("mi_adherent", "MI-adherent (affirm, seek collaboration, autonomy)", metrics["mi_adherent"], _count_status(metrics["mi_adherent"], 3)),
+        item("mi_non_adherent", "MI-non-adherent (persuade, confront)", metrics["mi_non_adherent"], "good" if not metrics["mi_non_adherent"] else "poor"),
+        item("change_talk", "Patient change talk / sustain talk", f"{sum(change)} / {sum(sustain)}"),
+        item("balance", "Change talk share (%)", overall, "info" if overall is None else ("good" if overall >= 60 else "fair" if overall >= 40 else "poor")),
+        item("trend", "Change talk share, first half → second half (%)", f"{early if early is not None else '–'} → {late if late is not None else '–'}", "good" if (late or 0) > (early or 0) else "info"),
+        *_state_items(scenario, trace, ["readiness", "importance", "confidence", "trust"]),
+    ]
+    return {"title": "MITI codes and change talk", "items": items, "note": metrics["note"]}
+
+
+def option5(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    seq = [acts(t) for t in turns]
+    first = {name: next((i for i, a in enumerate(seq) if name in a), None) for name in ("team_talk", "option_talk", "decision_talk")}
+    n = {name: sum(1 for a in seq if name in a) for name in ("team_talk", "option_talk", "decision_talk")}
+    opt = first["option_talk"]
+    after_options = seq[opt + 1 :] if opt is not None else []
+    partnership = sum(1 for a in seq if a & {"seek_collaboration", "team_talk", "emphasise_autonomy", "nurse_support"})
+    views = any(a & {"open_question", "nurse_explore", "complex_reflection", "simple_reflection"} for a in after_options)
+    elicit = n["decision_talk"] + sum(1 for a in after_options if a & {"open_question", "nurse_explore"})
+    dec = first["decision_talk"]
+    integrated = dec is not None and any(a & {"summarise", "check_understanding", "team_talk"} for a in seq[dec + 1 :])
+    decided = any("decision" in m for m in marks_after(trace))
+    scores = {
+        "decision": _decision_item(first),
+        "partnership": min(4, partnership),
+        "options": min(4, n["option_talk"] + (2 if views else 0)),
+        "preferences": min(4, elicit + (1 if n["decision_talk"] else 0)),
+        "integration": (2 if integrated else 0) + (2 if decided else 0),
+    }
+    labels = {
+        "decision": "1. There is a decision, with alternatives",
+        "partnership": "2. Support and partnership offered",
+        "options": "3. Options described and views exchanged",
+        "preferences": "4. Patient's preferences elicited",
+        "integration": "5. Preferences integrated into the decision",
+    }
+    total = sum(scores.values())
+    items = [item(k, labels[k], v, "good" if v >= 3 else "fair" if v >= 2 else "poor") for k, v in scores.items()]
+    items.append(item("total", "OPTION-5 total (0-20, and rescaled 0-100)", f"{total} ({total * 5})", "good" if total >= 12 else "fair" if total >= 8 else "poor"))
+    items += [item(f"{k}_count", f"{k.replace('_', ' ').capitalize()} turns", v) for k, v in n.items()]
+    items += _topic_items(scenario, turns)
+    items += _state_items(scenario, trace, ["trust", "understanding", "involvement"])
+    return {
+        "title": "Team, option and decision talk (OPTION-5)",
+        "items": items,
+        "note": "OPTION-5 items are observer-rated 0-4 (Elwyn et al.); here they are estimated from detected acts, a design choice.",
+    }
+
+
+def _decision_item(first: dict[str, int | None]) -> int:
+    """OPTION-5 item 1: 2 for naming the choice or the options, 3 for both, 4 if both came before deciding."""
+    named = [first[k] for k in ("team_talk", "option_talk") if first[k] is not None]
+    if not named:
+        return 0
+    if len(named) == 1:
+        return 2
+    decided_at = first["decision_talk"]
+    return 4 if decided_at is None or max(named) < decided_at else 3
+
+
+def rupture(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    marks = marks_after(trace)
+    ruptures = [i for i, m in enumerate(marks) if m & {"confrontation", "withdrawal"}]
+    confrontation = sum(1 for m in marks if "confrontation" in m)
+    withdrawal = sum(1 for m in marks if "withdrawal" in m)
+    start = ruptures[0] + 1 if ruptures else 0  # repair counts from the trainee turn after the first rupture line
+    later = [(acts(t), t["text"]) for t in turns[start:]]
+    owning = scenario.topics.get("owning", ())
+    steps = {
+        "notice": next((turns[start + i]["index"] for i, (a, _) in enumerate(later) if a & NOTICE_ACTS), None),
+        "invite": next((turns[start + i]["index"] for i, (a, _) in enumerate(later) if a & INVITE_ACTS), None),
+        "own": next((turns[start + i]["index"] for i, (_, text) in enumerate(later) if any(p in text.lower() for p in owning)), None),
+        "reagree": next((turns[start + i]["index"] for i, (a, _) in enumerate(later) if a & REAGREE_ACTS), None),
+    }
+    labels = {
+        "notice": "Noticed the rupture (named or reflected the anger or hurt)",
+        "invite": "Invited the patient's view of what went wrong",
+        "own": "Owned their part (an apology or acknowledgement, without excuses)",
+        "reagree": "Re-agreed the goal and the next step together",
+    }
+    defending = sum(1 for t in turns if acts(t) & {"confront_blame", "persuade_warn"} or "you_statement" in cues(t))
+    items = [
+        item("confrontation", "Patient lines showing confrontation (complaint, anger)", confrontation),
+        item("withdrawal", "Patient lines showing withdrawal (short answers, 'whatever')", withdrawal),
+        *[item(k, labels[k], steps[k], "done" if steps[k] is not None else "missed") for k in labels],
+        item("defending", "Defending, blaming or directing turns", defending, "good" if not defending else "poor"),
+        item("repair_lines", "Patient lines showing repair", sum(1 for m in marks if "repair" in m)),
+        *_state_items(scenario, trace, ["alliance", "anger", "trust"]),
+    ]
+    return {
+        "title": "Rupture markers and repair steps",
+        "items": items,
+        "note": "Repair steps after Eubanks, Muran and Safran (3RS); the mapping from acts is a design choice.",
+    }
+
+
+def attachment(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    persona = scenario.personas.get(scenario.persona) if scenario.personas else None
+    helps, hurts = set(persona.helps if persona else ()), set(persona.hurts if persona else ())
+    fit = sum(1 for t in turns if acts(t) & helps)
+    misfit = sum(1 for t in turns if acts(t) & hurts)
+    share = round(100.0 * fit / (fit + misfit)) if (fit + misfit) else None
+    info = [sum(1 for a in (t["score"] or {}).get("acts", []) if a["act"] in INFO_ACTS) for t in turns]
+    questions = [sum(1 for a in (t["score"] or {}).get("acts", []) if a["act"] in {"open_question", "closed_question"}) for t in turns]
+    marks = marks_after(trace)
+    label = persona.label if persona else "standard"
+    items = [
+        item("persona", "Persona", label),
+        item("fit", f"Turns that suit a {label.lower()} patient", fit, _count_status(fit, 4)),
+        item("misfit", f"Turns that a {label.lower()} patient finds hard", misfit, "good" if not misfit else "poor"),
+        item("fit_share", "Fit to the persona (%)", share, "info" if share is None else ("good" if share >= 70 else "fair" if share >= 50 else "poor")),
+        item("pace_info", "Information pieces per turn (pacing)", round(sum(info) / len(info), 2) if info else None),
+        item("pace_questions", "Questions per turn (pacing)", round(sum(questions) / len(questions), 2) if questions else None),
+        item("reassurance", "Patient lines seeking reassurance", sum(1 for m in marks if "reassurance_seeking" in m)),
+        item("withdrawal", "Patient lines minimising or withdrawing", sum(1 for m in marks if m & {"minimising", "withdrawal"})),
+        *_state_items(scenario, trace, list(scenario.variables)),
+    ]
+    return {
+        "title": f"Empathy and pacing fitted to the persona ({label})",
+        "items": items,
+        "note": "Which moves suit which attachment style is declared in the scenario (a design choice after the attachment literature).",
+    }
+
+
+def _topic_items(scenario: Scenario, turns: Sequence[Turn]) -> list[dict[str, Any]]:
+    """Scenario topics the trainee should raise (for example checking a herbal remedy for interactions)."""
+    out = []
+    for name, phrases in scenario.topics.items():
+        hit = next((t["index"] for t in turns if any(p in t["text"].lower() for p in phrases)), None)
+        out.append(item(f"topic_{name}", f"Raised: {name.replace('_', ' ')}", hit, "done" if hit is not None else "missed"))
+    return out
+
+
+RUBRICS: dict[str, Callable[[Scenario, Sequence[Turn], Sequence[dict[str, Any]]], dict[str, Any]]] = {
+    "spikes": spikes,
+    "stances": stances,
+    "miti": miti,
+    "option5": option5,
+    "rupture": rupture,
+    "attachment": attachment,
+}
+
+
+def evaluate(scenario: Scenario, turns: Sequence[Turn], state: dict[str, Any] | None) -> dict[str, Any]:
+    """The scenario's rubric for one session: ``turns`` are scored trainee turns, ``state`` the final state."""
+    state = state or {}
+    view = scenario.for_persona(state.get("persona"))
+    trace = list(state.get("trace") or [])
+    result = RUBRICS[scenario.rubric](view, [t for t in turns if t.get("score")], trace)
+    ending = next((e for e in view.endings if e.id == state.get("ending")), None)
+    return {
+        "kind": scenario.rubric,
+        **result,
+        "ending": {"id": ending.id, "outcome": ending.outcome, "good": ending.good} if ending else None,
+    }

@@ -1,0 +1,59 @@
+"""Input that is not a clinical move: attempts to game the app, abuse, and requests outside the consultation.
+
+The patient answers all of these in role (from the scenario's own pools); the app adds a separate system
+notice so the trainee knows what happened. Rules, not a model, so the same words always get the same
+treatment and an educator can read exactly what is caught.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MANIPULATION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,30}\b(instructions?|rules|prompt|programming|script|system)\b"
+    r"|\b(system|developer)\s+(prompt|message|mode)\b"
+    r"|\b(give|award|grant)\s+me\b.{0,20}\b(full|top|maximum|max|perfect|all the|high|higher|better)\b.{0,12}"
+    r"\b(marks?|scores?|points|grades?|ratings?)\b"
+    r"|\b(score|mark|rate|grade)\s+(me|this|my (reply|answer|response))\b.{0,25}\b(full|top|highest|perfect|4|four|10|ten|100)\b"
+    r"|\b(you are|you're)\s+(just\s+)?(an?\s+)?(ai|bot|chatbot|language model|llm|simulation|program)\b"
+    r"|\b(break|drop|step out of)\s+(character|role)\b|\bout of character\b|\bjailbreak\b"
+    r"|\bpretend (that )?(you are|you're|to be)\b|\bact as (an? )?(ai|assistant|examiner|grader)\b",
+    re.I,
+)
+_ABUSE = re.compile(
+    r"\b(fuck\w*|shit\w*|bitch\w*|bastard|cunt|dickhead|twat|wanker|arsehole|asshole|piss off|shut up|"
+    r"screw you|bloody idiot)\b"
+    r"|\b(you|you're|you are|ur)\s+(an?\s+)?(so\s+|such an?\s+|really\s+)?"
+    r"(stupid|idiot|moron|pathetic|useless|worthless|ugly|fat|thick|retard\w*|waste of (space|time))\b",
+    re.I,
+)
+_OFF_TOPIC = re.compile(
+    r"\btell me a (joke|story)\b|\bwrite (me )?(a |an |some )?(poem|song|essay|code|program|script|story|haiku)\b"
+    r"|\bwhat is the capital of\b|\bwhat's the capital of\b|\b(recipe|recipes) for\b"
+    r"|\bwhat(?:'s| is) \d+\s*[-+*/x]\s*\d+\b|\bwho won the\b|\b(bitcoin|crypto(currency)?|stock market)\b"
+    r"|\b(help me with|do) my homework\b|\btranslate (this|that|the following)\b|\bplay a game\b",
+    re.I,
+)
+
+NOTICES = {
+    "manipulation": (
+        "The patient stays in role and cannot change how you are scored: every reply is scored by the same "
+        "rules, whatever it asks for. This message was scored like any other."
+    ),
+    "abuse": (
+        "That message was abusive. The patient reacted as a person would; in a real clinic it would end the "
+        "consultation. It was scored like any other reply."
+    ),
+    "off_topic": (
+        "That message is outside the consultation, so the patient answered in role. Bring the conversation "
+        "back to the patient."
+    ),
+}
+
+
+def classify(text: str) -> str | None:
+    """The guard event a trainee message raises, if any: manipulation first, then abuse, then off-topic."""
+    for event, pattern in (("manipulation", _MANIPULATION), ("abuse", _ABUSE), ("off_topic", _OFF_TOPIC)):
+        if pattern.search(text or ""):
+            return event
+    return None
