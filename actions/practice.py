@@ -38,7 +38,9 @@ class ActionStartScenario(Action):
         except (TypeError, ValueError):
             seed = 0
         try:
-            opening = practice.start(str(scenario_id), entity(tracker, "difficulty"), seed)
+            opening = practice.start(
+                str(scenario_id), entity(tracker, "difficulty"), seed, persona=entity(tracker, "persona")
+            )
         except practice.UnknownScenario:
             dispatcher.utter_message(json_message=system(f"There is no scenario called '{scenario_id}'."))
             return []
@@ -65,7 +67,7 @@ def patient_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Any
     intent = latest_intent(tracker)
     result = practice.take_turn(scenario_id, state, text, nlu_intent=intent)
     result["nlu_intent"] = intent[0] if intent else None
-    dispatcher.utter_message(json_message=result)
+    dispatcher.utter_message(json_message=result)  # a guard notice rides along in result["notice"]
     return [SlotSet("patient_state", result["state"])]
 
 

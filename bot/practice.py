@@ -95,8 +95,7 @@ def hint(scenario_id: str, state: dict[str, Any] | None) -> str:
             if act not in done:
                 return advice
         return "Give the news in plain words, then stop and let the patient react."
-    advice = _RUBRIC_HINTS.get(scenario.rubric, ())
-    for act, text in advice:
+    for act, text in _RUBRIC_HINTS.get(scenario.rubric, ()):
         if act not in done:
             return text
     if scenario.rubric == "attachment":
@@ -120,7 +119,10 @@ _RUBRIC_HINTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("emphasise_autonomy", "Make clear the decision about change is theirs."),
     ),
     "option5": (
-        ("team_talk", "Make the choice explicit: there is more than one reasonable option, and you will decide together."),
+        (
+            "team_talk",
+            "Make the choice explicit: there is more than one reasonable option, and you will decide together.",
+        ),
         ("option_talk", "Describe the options side by side, with their pros and cons in plain numbers."),
         ("decision_talk", "Ask what matters most to the patient before recommending anything."),
     ),

@@ -19,7 +19,14 @@ Turn = dict[str, Any]  # {"index", "text", "score"}: a scored trainee turn as st
 RESCUER_ACTS = frozenset({"rescue_take_over", "advise_without_permission", "premature_reassurance", "persuade_warn"})
 PERSECUTOR_ACTS = frozenset({"confront_blame"})
 COACH_ACTS = frozenset(
-    {"seek_collaboration", "emphasise_autonomy", "open_question", "nurse_explore", "complex_reflection", "affirm_strength"}
+    {
+        "seek_collaboration",
+        "emphasise_autonomy",
+        "open_question",
+        "nurse_explore",
+        "complex_reflection",
+        "affirm_strength",
+    }
 )
 NOTICE_ACTS = frozenset({"nurse_name", "nurse_understand", "complex_reflection", "simple_reflection"})
 INVITE_ACTS = frozenset({"nurse_explore", "open_question"})
@@ -61,7 +68,15 @@ def _state_items(scenario: Scenario, trace: Sequence[dict[str, Any]], names: Seq
             continue
         better = (end > start) if var.good == "high" else (end < start) if var.good == "low" else None
         status = "info" if better is None or end == start else ("good" if better else "poor")
-        out.append(item(f"state_{name}", f"{name.capitalize()}: start to end", f"{start:.2f} → {end:.2f}", status, var.description))
+        out.append(
+            item(
+                f"state_{name}",
+                f"{name.capitalize()}: start to end",
+                f"{start:.2f} → {end:.2f}",
+                status,
+                var.description,
+            )
+        )
     return out
 
 
@@ -88,7 +103,11 @@ def spikes(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str, 
             f"Small chunks: about {BIG_CHUNK_WORDS} words or fewer, then check.",
         ),
     ]
-    return {"title": "SPIKES, NURSE and plain language", "items": items, "note": "SPIKES is a protocol: presence and order, not a scale (Baile et al. 2000)."}
+    return {
+        "title": "SPIKES, NURSE and plain language",
+        "items": items,
+        "note": "SPIKES is a protocol: presence and order, not a scale (Baile et al. 2000).",
+    }
 
 
 def stances(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -106,17 +125,40 @@ def stances(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str,
         else:
             stance = "neutral"
         per_turn.append({"index": t["index"], "stance": stance})
-    count = {s: sum(1 for p in per_turn if p["stance"] == s) for s in ("coach", "challenger", "rescuer", "persecutor", "neutral")}
+    count = {
+        s: sum(1 for p in per_turn if p["stance"] == s)
+        for s in ("coach", "challenger", "rescuer", "persecutor", "neutral")
+    }
     empowering = count["coach"] + count["challenger"]
     share = round(100.0 * empowering / len(per_turn)) if per_turn else None
     marks = marks_after(trace)
     dependency = sum(1 for m in marks if m & {"dependency", "flattery"})
     agency = sum(1 for m in marks if "agency" in m)
     items = [
-        item("coach", "Coaching turns (asking, supporting the patient's own solutions)", empowering, _count_status(empowering, 4)),
-        item("rescuer", "Rescuing turns (fixing, reassuring, advising unasked)", count["rescuer"], "good" if not count["rescuer"] else "poor"),
-        item("persecutor", "Persecuting turns (blaming, lecturing)", count["persecutor"], "good" if not count["persecutor"] else "poor"),
-        item("coach_share", "Share of turns in a coaching stance (%)", share, "info" if share is None else ("good" if share >= 60 else "fair" if share >= 40 else "poor")),
+        item(
+            "coach",
+            "Coaching turns (asking, supporting the patient's own solutions)",
+            empowering,
+            _count_status(empowering, 4),
+        ),
+        item(
+            "rescuer",
+            "Rescuing turns (fixing, reassuring, advising unasked)",
+            count["rescuer"],
+            "good" if not count["rescuer"] else "poor",
+        ),
+        item(
+            "persecutor",
+            "Persecuting turns (blaming, lecturing)",
+            count["persecutor"],
+            "good" if not count["persecutor"] else "poor",
+        ),
+        item(
+            "coach_share",
+            "Share of turns in a coaching stance (%)",
+            share,
+            "info" if share is None else ("good" if share >= 60 else "fair" if share >= 40 else "poor"),
+        ),
         item("dependency", "Patient lines pulling you into rescuing (dependency, flattery)", dependency),
         item("agency_lines", "Patient lines showing their own agency", agency, _count_status(agency, 2)),
         *_state_items(scenario, trace, ["agency", "dependency", "trust"]),
@@ -139,19 +181,59 @@ def miti(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str, An
     def balance(c: Sequence[int], s: Sequence[int]) -> float | None:
         return round(100.0 * sum(c) / (sum(c) + sum(s))) if (sum(c) + sum(s)) else None
 
-    overall, early, late = balance(change, sustain), balance(change[:half], sustain[:half]), balance(change[half:], sustain[half:])
+    overall, early, late = (
+        balance(change, sustain),
+        balance(change[:half], sustain[:half]),
+        balance(change[half:], sustain[half:]),
+    )
     bands = metrics["bands"]
     band_status = {"good": "good", "fair": "fair", "below fair": "poor", None: "info"}
     items = [
         item("questions", "Questions (open / all)", f"{metrics['open_questions']} / {metrics['questions']}"),
-        item("reflections", "Reflections (simple + complex)", metrics["simple_reflections"] + metrics["complex_reflections"]),
-        item("r2q", "Reflection-to-question ratio", metrics["reflection_to_question"], band_status[bands["reflection_to_question"]], "Fair 1:1, good 2:1 (MITI 4.2.1, expert opinion)."),
-        item("percent_complex", "Complex reflections (%)", metrics["percent_complex"], band_status[bands["percent_complex"]], "Fair 40%, good 50% (MITI 4.2.1, expert opinion)."),
-        item("mi_adherent", "MI-adherent (affirm, seek collaboration, autonomy)", metrics["mi_adherent"], _count_status(metrics["mi_adherent"], 3)),
-        item("mi_non_adherent", "MI-non-adherent (persuade, confront)", metrics["mi_non_adherent"], "good" if not metrics["mi_non_adherent"] else "poor"),
+        item(
+            "reflections",
+            "Reflections (simple + complex)",
+            metrics["simple_reflections"] + metrics["complex_reflections"],
+        ),
+        item(
+            "r2q",
+            "Reflection-to-question ratio",
+            metrics["reflection_to_question"],
+            band_status[bands["reflection_to_question"]],
+            "Fair 1:1, good 2:1 (MITI 4.2.1, expert opinion).",
+        ),
+        item(
+            "percent_complex",
+            "Complex reflections (%)",
+            metrics["percent_complex"],
+            band_status[bands["percent_complex"]],
+            "Fair 40%, good 50% (MITI 4.2.1, expert opinion).",
+        ),
+        item(
+            "mi_adherent",
+            "MI-adherent (affirm, seek collaboration, autonomy)",
+            metrics["mi_adherent"],
+            _count_status(metrics["mi_adherent"], 3),
+        ),
+        item(
+            "mi_non_adherent",
+            "MI-non-adherent (persuade, confront)",
+            metrics["mi_non_adherent"],
+            "good" if not metrics["mi_non_adherent"] else "poor",
+        ),
         item("change_talk", "Patient change talk / sustain talk", f"{sum(change)} / {sum(sustain)}"),
-        item("balance", "Change talk share (%)", overall, "info" if overall is None else ("good" if overall >= 60 else "fair" if overall >= 40 else "poor")),
-        item("trend", "Change talk share, first half → second half (%)", f"{early if early is not None else '–'} → {late if late is not None else '–'}", "good" if (late or 0) > (early or 0) else "info"),
+        item(
+            "balance",
+            "Change talk share (%)",
+            overall,
+            "info" if overall is None else ("good" if overall >= 60 else "fair" if overall >= 40 else "poor"),
+        ),
+        item(
+            "trend",
+            "Change talk share, first half → second half (%)",
+            f"{early if early is not None else '–'} → {late if late is not None else '–'}",
+            "good" if (late or 0) > (early or 0) else "info",
+        ),
         *_state_items(scenario, trace, ["readiness", "importance", "confidence", "trust"]),
     ]
     return {"title": "MITI codes and change talk", "items": items, "note": metrics["note"]}
@@ -159,12 +241,17 @@ def miti(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str, An
 
 def option5(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str, Any]]) -> dict[str, Any]:
     seq = [acts(t) for t in turns]
-    first = {name: next((i for i, a in enumerate(seq) if name in a), None) for name in ("team_talk", "option_talk", "decision_talk")}
+    first = {
+        name: next((i for i, a in enumerate(seq) if name in a), None)
+        for name in ("team_talk", "option_talk", "decision_talk")
+    }
     n = {name: sum(1 for a in seq if name in a) for name in ("team_talk", "option_talk", "decision_talk")}
     opt = first["option_talk"]
     after_options = seq[opt + 1 :] if opt is not None else []
     partnership = sum(1 for a in seq if a & {"seek_collaboration", "team_talk", "emphasise_autonomy", "nurse_support"})
-    views = any(a & {"open_question", "nurse_explore", "complex_reflection", "simple_reflection"} for a in after_options)
+    views = any(
+        a & {"open_question", "nurse_explore", "complex_reflection", "simple_reflection"} for a in after_options
+    )
     elicit = n["decision_talk"] + sum(1 for a in after_options if a & {"open_question", "nurse_explore"})
     dec = first["decision_talk"]
     integrated = dec is not None and any(a & {"summarise", "check_understanding", "team_talk"} for a in seq[dec + 1 :])
@@ -185,20 +272,30 @@ def option5(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str,
     }
     total = sum(scores.values())
     items = [item(k, labels[k], v, "good" if v >= 3 else "fair" if v >= 2 else "poor") for k, v in scores.items()]
-    items.append(item("total", "OPTION-5 total (0-20, and rescaled 0-100)", f"{total} ({total * 5})", "good" if total >= 12 else "fair" if total >= 8 else "poor"))
+    items.append(
+        item(
+            "total",
+            "OPTION-5 total (0-20, and rescaled 0-100)",
+            f"{total} ({total * 5})",
+            "good" if total >= 12 else "fair" if total >= 8 else "poor",
+        )
+    )
     items += [item(f"{k}_count", f"{k.replace('_', ' ').capitalize()} turns", v) for k, v in n.items()]
     items += _topic_items(scenario, turns)
     items += _state_items(scenario, trace, ["trust", "understanding", "involvement"])
     return {
         "title": "Team, option and decision talk (OPTION-5)",
         "items": items,
-        "note": "OPTION-5 items are observer-rated 0-4 (Elwyn et al.); here they are estimated from detected acts, a design choice.",
+        "note": (
+            "OPTION-5 items are observer-rated 0-4 (Elwyn et al.); here they are estimated from detected acts, "
+            "a design choice."
+        ),
     }
 
 
 def _decision_item(first: dict[str, int | None]) -> int:
     """OPTION-5 item 1: 2 for naming the choice or the options, 3 for both, 4 if both came before deciding."""
-    named = [first[k] for k in ("team_talk", "option_talk") if first[k] is not None]
+    named = [v for v in (first["team_talk"], first["option_talk"]) if v is not None]
     if not named:
         return 0
     if len(named) == 1:
@@ -218,7 +315,10 @@ def rupture(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str,
     steps = {
         "notice": next((turns[start + i]["index"] for i, (a, _) in enumerate(later) if a & NOTICE_ACTS), None),
         "invite": next((turns[start + i]["index"] for i, (a, _) in enumerate(later) if a & INVITE_ACTS), None),
-        "own": next((turns[start + i]["index"] for i, (_, text) in enumerate(later) if any(p in text.lower() for p in owning)), None),
+        "own": next(
+            (turns[start + i]["index"] for i, (_, text) in enumerate(later) if any(p in text.lower() for p in owning)),
+            None,
+        ),
         "reagree": next((turns[start + i]["index"] for i, (a, _) in enumerate(later) if a & REAGREE_ACTS), None),
     }
     labels = {
@@ -250,24 +350,43 @@ def attachment(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[s
     misfit = sum(1 for t in turns if acts(t) & hurts)
     share = round(100.0 * fit / (fit + misfit)) if (fit + misfit) else None
     info = [sum(1 for a in (t["score"] or {}).get("acts", []) if a["act"] in INFO_ACTS) for t in turns]
-    questions = [sum(1 for a in (t["score"] or {}).get("acts", []) if a["act"] in {"open_question", "closed_question"}) for t in turns]
+    questions = [
+        sum(1 for a in (t["score"] or {}).get("acts", []) if a["act"] in {"open_question", "closed_question"})
+        for t in turns
+    ]
     marks = marks_after(trace)
     label = persona.label if persona else "standard"
     items = [
         item("persona", "Persona", label),
         item("fit", f"Turns that suit a {label.lower()} patient", fit, _count_status(fit, 4)),
         item("misfit", f"Turns that a {label.lower()} patient finds hard", misfit, "good" if not misfit else "poor"),
-        item("fit_share", "Fit to the persona (%)", share, "info" if share is None else ("good" if share >= 70 else "fair" if share >= 50 else "poor")),
+        item(
+            "fit_share",
+            "Fit to the persona (%)",
+            share,
+            "info" if share is None else ("good" if share >= 70 else "fair" if share >= 50 else "poor"),
+        ),
         item("pace_info", "Information pieces per turn (pacing)", round(sum(info) / len(info), 2) if info else None),
-        item("pace_questions", "Questions per turn (pacing)", round(sum(questions) / len(questions), 2) if questions else None),
+        item(
+            "pace_questions",
+            "Questions per turn (pacing)",
+            round(sum(questions) / len(questions), 2) if questions else None,
+        ),
         item("reassurance", "Patient lines seeking reassurance", sum(1 for m in marks if "reassurance_seeking" in m)),
-        item("withdrawal", "Patient lines minimising or withdrawing", sum(1 for m in marks if m & {"minimising", "withdrawal"})),
+        item(
+            "withdrawal",
+            "Patient lines minimising or withdrawing",
+            sum(1 for m in marks if m & {"minimising", "withdrawal"}),
+        ),
         *_state_items(scenario, trace, list(scenario.variables)),
     ]
     return {
         "title": f"Empathy and pacing fitted to the persona ({label})",
         "items": items,
-        "note": "Which moves suit which attachment style is declared in the scenario (a design choice after the attachment literature).",
+        "note": (
+            "Which moves suit which attachment style is declared in the scenario "
+            "(a design choice after the attachment literature)."
+        ),
     }
 
 
@@ -276,7 +395,9 @@ def _topic_items(scenario: Scenario, turns: Sequence[Turn]) -> list[dict[str, An
     out = []
     for name, phrases in scenario.topics.items():
         hit = next((t["index"] for t in turns if any(p in t["text"].lower() for p in phrases)), None)
-        out.append(item(f"topic_{name}", f"Raised: {name.replace('_', ' ')}", hit, "done" if hit is not None else "missed"))
+        out.append(
+            item(f"topic_{name}", f"Raised: {name.replace('_', ' ')}", hit, "done" if hit is not None else "missed")
+        )
     return out
 
 

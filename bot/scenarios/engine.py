@@ -117,7 +117,9 @@ class Engine:
         line = self._pick(state, self.scenario.opening)
         state.last_emotional = self.scenario.opening.emotional
         state.last_line = line
-        state.trace.append({"turn": 0, "values": dict(values), "pool": "opening", "marks": list(self.scenario.opening.marks)})
+        state.trace.append(
+            {"turn": 0, "values": dict(values), "pool": "opening", "marks": list(self.scenario.opening.marks)}
+        )
         return StepResult(line, "opening", [], None, False, state, self.scenario.opening.marks)
 
     def step(self, state: PatientState, turn: TurnInput) -> StepResult:
@@ -128,14 +130,21 @@ class Engine:
         state.turn += 1
         events = self._events(state, turn)
         guarded = events & set(GUARD_EVENTS)
+        pool: Pool | None = None
         if guarded:  # not a clinical move: the patient reacts in role, and nothing is revealed or concluded
             self._apply_effects(state, TurnInput(frozenset()), events)
-            pool = next((p for p in self.scenario.replies if p.when.events_any & guarded and self._holds(p.when, state, turn, events)), None)
+            pool = next(
+                (
+                    p
+                    for p in self.scenario.replies
+                    if p.when.events_any & guarded and self._holds(p.when, state, turn, events)
+                ),
+                None,
+            )
             return self._finish(state, turn, events, pool, None, guard.NOTICES[sorted(guarded)[0]])
         self._update_flags(state, turn, events)
         self._apply_effects(state, turn, events)
         revealed = None
-        pool: Pool | None = None
         for concern in self.scenario.concerns:
             if concern.id in state.revealed:
                 continue
@@ -175,7 +184,9 @@ class Engine:
         state.last_emotional = pool.emotional
         state.last_line = line
         state.acts_seen = sorted(set(state.acts_seen) | turn.acts)
-        state.trace.append({"turn": state.turn, "values": dict(state.values), "pool": pool.id, "marks": list(pool.marks)})
+        state.trace.append(
+            {"turn": state.turn, "values": dict(state.values), "pool": pool.id, "marks": list(pool.marks)}
+        )
         return StepResult(line, pool.id, sorted(events), revealed, state.ended, state, pool.marks, notice)
 
     # -- internals ------------------------------------------------------------------------------------------

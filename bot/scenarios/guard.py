@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 
 _MANIPULATION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,30}\b(instructions?|rules|prompt|programming|script|system)\b"
+    r"\b(ignore|disregard|forget|override)\s+(all\s+)?(of\s+)?(your|previous|prior|above|earlier|the above|all)\s+"
+    r"(previous\s+|prior\s+)?(instructions?|rules|prompts?|programming|script|system prompt)\b"
     r"|\b(system|developer)\s+(prompt|message|mode)\b"
     r"|\b(give|award|grant)\s+me\b.{0,20}\b(full|top|maximum|max|perfect|all the|high|higher|better)\b.{0,12}"
     r"\b(marks?|scores?|points|grades?|ratings?)\b"
-    r"|\b(score|mark|rate|grade)\s+(me|this|my (reply|answer|response))\b.{0,25}\b(full|top|highest|perfect|4|four|10|ten|100)\b"
+    r"|\b(score|mark|rate|grade)\s+(me|this|my (reply|answer|response))\b.{0,25}"
+    r"\b(full|top|highest|perfect|4|four|10|ten|100)\b"
     r"|\b(you are|you're)\s+(just\s+)?(an?\s+)?(ai|bot|chatbot|language model|llm|simulation|program)\b"
     r"|\b(break|drop|step out of)\s+(character|role)\b|\bout of character\b|\bjailbreak\b"
     r"|\bpretend (that )?(you are|you're|to be)\b|\bact as (an? )?(ai|assistant|examiner|grader)\b",

@@ -116,7 +116,9 @@ class ScenarioError(ValueError):
 
     def __init__(self, path: str, problems: Sequence[Problem | str]) -> None:
         self.path = path
-        self.details = [p if isinstance(p, Problem) else Problem((), str(p), "see the scenario guide") for p in problems]
+        self.details = [
+            p if isinstance(p, Problem) else Problem((), str(p), "see the scenario guide") for p in problems
+        ]
         self.problems = [str(p) for p in self.details]
         super().__init__(f"{path}: " + "; ".join(self.problems))
 
@@ -273,10 +275,7 @@ class Scenario:
             "patient": {k: self.patient.get(k) for k in ("name", "age", "summary")},
             "learning_goals": list(self.learning_goals),
             "difficulties": list(self.difficulties),
-            "personas": [
-                {"id": p.id, "label": p.label, "summary": p.summary}
-                for p in self.personas.values()
-            ]
+            "personas": [{"id": p.id, "label": p.label, "summary": p.summary} for p in self.personas.values()]
             or [{"id": "standard", "label": "Standard", "summary": ""}],
         }
 
@@ -342,7 +341,9 @@ class _Parser:
             name = str(item)
             if name not in allowed:
                 hint = ", ".join(sorted(allowed)) if len(allowed) < 20 else "see docs/acts.md"
-                self.error((*where, i), f"unknown {what[:-1] if what.endswith('s') else what} '{name}'", f"use one of {hint}")
+                self.error(
+                    (*where, i), f"unknown {what[:-1] if what.endswith('s') else what} '{name}'", f"use one of {hint}"
+                )
             else:
                 out.add(name)
         return frozenset(out)
@@ -406,7 +407,9 @@ class _Parser:
         raw = self.mapping(raw, where, "a reply pool")
         for key in raw:
             if key not in ("id", "when", "lines", "emotional", "marks"):
-                self.error((*where, key), f"unknown key '{key}' in a reply pool", "use id, when, lines, emotional, marks")
+                self.error(
+                    (*where, key), f"unknown key '{key}' in a reply pool", "use id, when, lines, emotional, marks"
+                )
         marks = self.names(raw.get("marks"), (*where, "marks"), MARKS, "marks")
         return Pool(
             id=str(raw.get("id") or default_id),
@@ -417,9 +420,11 @@ class _Parser:
         )
 
     def pools(self, raw: Any, where: Path_) -> tuple[Pool, ...]:
-        pools = tuple(self.pool(r, (*where, i), f"reply-{i}") for i, r in enumerate(self.listing(raw, where, "replies")))
-        for i, pool in enumerate(pools):
-            if "id" not in (raw[i] or {}):
+        pools = tuple(
+            self.pool(r, (*where, i), f"reply-{i}") for i, r in enumerate(self.listing(raw, where, "replies"))
+        )
+        for i, item in enumerate(self.listing(raw, where, "replies")):
+            if isinstance(item, dict) and "id" not in item:
                 self.error((*where, i), "a reply pool has no id", "add `id: a_short_name` so reports can name it")
         return pools
 
@@ -467,7 +472,8 @@ class _Parser:
                 self.error(
                     (*where, i),
                     "a concern has no reveal_when",
-                    "say what must happen first, e.g. reveal_when: {acts_any: [nurse_explore], state: {trust: {min: 0.6}}}",
+                    "say what must happen first, e.g. "
+                    "reveal_when: {acts_any: [nurse_explore], state: {trust: {min: 0.6}}}",
                 )
             out.append(
                 Concern(
@@ -514,9 +520,15 @@ class _Parser:
                 if var not in self.variables:
                     self.error((*at, "state", var), f"state variable '{var}' is not declared", "declare it under state")
                     continue
-                value = self.number(self.mapping(vspec, (*at, "state", var), "a state").get("initial"), (*at, "state", var, "initial"), self.variables[var].initial)
+                value = self.number(
+                    self.mapping(vspec, (*at, "state", var), "a state").get("initial"),
+                    (*at, "state", var, "initial"),
+                    self.variables[var].initial,
+                )
                 if not self.variables[var].low <= value <= self.variables[var].high:
-                    self.error((*at, "state", var), f"initial {value} is outside the variable's range", "pick a value inside")
+                    self.error(
+                        (*at, "state", var), f"initial {value} is outside the variable's range", "pick a value inside"
+                    )
                 initial[var] = value
             fit = self.mapping(spec.get("fit"), (*at, "fit"), "fit")
             acts = CLINICAL_ACTS
@@ -543,10 +555,16 @@ class _Parser:
                 self.error((), f"missing required key '{key}'", f"add `{key}:` (see `rapport scenario new`)")
         for key in data:
             if key not in KNOWN_KEYS:
-                self.warn((key,), f"unknown key '{key}' is ignored", f"check the spelling; known keys: {', '.join(KNOWN_KEYS)}")
+                self.warn(
+                    (key,),
+                    f"unknown key '{key}' is ignored",
+                    f"check the spelling; known keys: {', '.join(KNOWN_KEYS)}",
+                )
         sid = str(data.get("id", ""))
         if sid and not _ID.match(sid):
-            self.error(("id",), f"id '{sid}' must be lower-case letters, digits and hyphens", "e.g. id: chest-pain-news")
+            self.error(
+                ("id",), f"id '{sid}' must be lower-case letters, digits and hyphens", "e.g. id: chest-pain-news"
+            )
         theme = data.get("theme")
         if theme is not None and theme not in THEMES:
             self.error(("theme",), f"theme '{theme}' is not a known theme", f"use one of {', '.join(THEMES)}")
@@ -570,12 +588,16 @@ class _Parser:
             summary=str(data.get("summary", "")),
             setting=str(data.get("setting", "")).strip(),
             patient=patient,
-            learning_goals=tuple(str(g) for g in self.listing(data.get("learning_goals"), ("learning_goals",), "learning goals")),
+            learning_goals=tuple(
+                str(g) for g in self.listing(data.get("learning_goals"), ("learning_goals",), "learning goals")
+            ),
             difficulties=self._difficulties(data.get("difficulties")),
             variables=self.variables,
             news_keywords=tuple(
                 str(k).lower()
-                for k in self.listing(self.mapping(data.get("news"), ("news",), "news").get("keywords"), ("news", "keywords"), "keywords")
+                for k in self.listing(
+                    self.mapping(data.get("news"), ("news",), "news").get("keywords"), ("news", "keywords"), "keywords"
+                )
             ),
             jargon=tuple(str(j).lower() for j in self.listing(data.get("jargon"), ("jargon",), "jargon")),
             effects=self.effects(data.get("effects"), ("effects",)),
@@ -604,7 +626,9 @@ class _Parser:
             if low >= high:
                 self.error(at, f"min {low} is not below max {high}", "make min smaller than max")
             elif not low <= initial <= high:
-                self.error((*at, "initial"), f"initial {initial} is outside [{low}, {high}]", "pick a starting value inside")
+                self.error(
+                    (*at, "initial"), f"initial {initial} is outside [{low}, {high}]", "pick a starting value inside"
+                )
             good = spec.get("good")
             if good not in (None, "high", "low"):
                 self.error((*at, "good"), f"good '{good}' is not high or low", "write good: high or good: low")
@@ -627,9 +651,13 @@ class _Parser:
         endings = self.endings(data.get("endings"), ("endings",))
         if data.get("ending"):  # the single-ending form of the first scenario files
             legacy = self.mapping(data["ending"], ("ending",), "ending")
-            endings += (Ending("ending", "agreed a plan", True, self.pool({"id": "ending", **legacy}, ("ending",), "ending")),)
+            endings += (
+                Ending("ending", "agreed a plan", True, self.pool({"id": "ending", **legacy}, ("ending",), "ending")),
+            )
         if ("endings" in data or "ending" in data) and not any(e.good for e in endings):
-            self.error(("endings",), "no ending is marked good", "add the ending the trainee should reach, with good: true")
+            self.error(
+                ("endings",), "no ending is marked good", "add the ending the trainee should reach, with good: true"
+            )
         return endings
 
     def _difficulties(self, raw: Any) -> dict[str, Difficulty]:
@@ -638,7 +666,9 @@ class _Parser:
             spec = self.mapping(spec, ("difficulties", name), "a difficulty")
             scale = self.number(spec.get("effect_scale"), ("difficulties", name, "effect_scale"), 1.0)
             if scale <= 0:
-                self.error(("difficulties", name, "effect_scale"), "effect_scale must be above 0", "use e.g. 0.75 for hard")
+                self.error(
+                    ("difficulties", name, "effect_scale"), "effect_scale must be above 0", "use e.g. 0.75 for hard"
+                )
             shift = self.number(spec.get("threshold_shift"), ("difficulties", name, "threshold_shift"), 0.0)
             out[str(name)] = Difficulty(scale if scale > 0 else 1.0, shift)
         if not {"gentle", "hard"} <= set(out):
@@ -673,7 +703,9 @@ class _Parser:
             where: Path_ = ("personas", pid) if scenario.personas else ("replies",)
             pool_ids = [p.id for p in view.replies] + [e.id for e in view.endings]
             for dup in sorted({i for i in pool_ids if pool_ids.count(i) > 1}):
-                self.error(where, f"pool id '{dup}' is used twice{label}", "give every reply pool and ending its own id")
+                self.error(
+                    where, f"pool id '{dup}' is used twice{label}", "give every reply pool and ending its own id"
+                )
             for event in GUARD_EVENTS:
                 if not any(event in p.when.events_any for p in view.replies):
                     self.error(
@@ -701,7 +733,11 @@ class _Parser:
         for dup in sorted({i for i in concern_ids if concern_ids.count(i) > 1}):
             self.error(("concerns",), f"concern id '{dup}' is used twice", "give each concern its own id")
         if scenario.rubric == "attachment" and len(scenario.personas) < 2:
-            self.error(("personas",), "the attachment rubric compares personas but fewer than two are declared", "add two")
+            self.error(
+                ("theme",),
+                "the attachment rubric compares personas but fewer than two are declared",
+                "add a personas: block with two personas (see `rapport scenario new NAME --theme attachment`)",
+            )
 
 
 def _line_map(text: str) -> dict[Path_, int]:
@@ -740,7 +776,14 @@ def _locate(problems: list[Problem], lines: dict[Path_, int]) -> None:
 def check_scenario(data: Any, path: str = "<memory>", text: str | None = None) -> tuple[Scenario | None, list[Problem]]:
     """Every problem with a scenario (errors and warnings), and the scenario if there are no errors."""
     if not isinstance(data, dict):
-        return None, [Problem((), "the file must be a YAML mapping (key: value pairs) at the top level", "start with `id: ...`", line=1)]
+        return None, [
+            Problem(
+                (),
+                "the file must be a YAML mapping (key: value pairs) at the top level",
+                "start with `id: ...`",
+                line=1,
+            )
+        ]
     parser = _Parser(data)
     try:
         scenario = parser.parse(path)

@@ -7,7 +7,7 @@ from string import Template
 
 from bot.scenarios.model import MARKS, THEME_RUBRIC, THEMES
 
-_TEMPLATE = Template('''\
+_TEMPLATE = Template("""\
 # A Rapport scenario. Every key is explained in docs/scenarios.md; `rapport scenario validate FILE` checks
 # the file and names the line of every problem. Write the patient's lines yourself, in their own voice.
 id: $id                       # lower-case letters, digits and hyphens; unique across the library
@@ -110,11 +110,15 @@ debrief:
       expert: "What an expert does there, and why"
   sources:
     - "The published instrument or paper the scenario rests on."
-''')
+""")
 
 _NO_PERSONAS = """\
 # personas:                   # optional: one presentation, several ways of being the patient
-#   anxious: {label: Anxious, summary: "...", state: {distress: {initial: 0.7}}, fit: {helps: [nurse_support], hurts: [give_information]}}
+#   anxious:
+#     label: Anxious
+#     summary: "Seeks reassurance"
+#     state: {distress: {initial: 0.7}}
+#     fit: {helps: [nurse_support], hurts: [give_information]}
 """
 _PERSONAS = """\
 personas:                     # the attachment rubric compares how the same moves suit each persona

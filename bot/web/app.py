@@ -102,7 +102,9 @@ def create_app(store: Store | None = None, gateway: RasaGateway | None = None, n
         return out
 
     def public_session(session: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in session.items() if k not in ("patient_state", "seed")}
+        out = {k: v for k, v in session.items() if k not in ("patient_state", "seed")}
+        out["persona"] = (session.get("patient_state") or {}).get("persona") or None
+        return out
 
     # -- API ------------------------------------------------------------------------------------------------
     @app.get("/api/health")
@@ -132,6 +134,9 @@ def create_app(store: Store | None = None, gateway: RasaGateway | None = None, n
         difficulty = data.get("difficulty") or next(iter(scenario.difficulties))
         if difficulty not in scenario.difficulties:
             raise ApiError(400, "invalid_field", f"Difficulty must be one of: {', '.join(scenario.difficulties)}.")
+        persona = data.get("persona") or scenario.persona_ids[0]
+        if persona not in scenario.persona_ids:
+            raise ApiError(400, "invalid_field", f"Persona must be one of: {', '.join(scenario.persona_ids)}.")
         seed = data.get("seed", random.randrange(1, 2**31))
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ApiError(400, "invalid_field", "The seed must be a whole number.")
@@ -149,7 +154,9 @@ def create_app(store: Store | None = None, gateway: RasaGateway | None = None, n
             seed,
             exam_mode,
         )
-        command = "/start_scenario" + json.dumps({"scenario_id": scenario.id, "difficulty": difficulty, "seed": seed})
+        command = "/start_scenario" + json.dumps(
+            {"scenario_id": scenario.id, "difficulty": difficulty, "persona": persona, "seed": seed}
+        )
         try:
             payload = await app.ctx.gateway.send(session_id, command)
         except PatientUnavailable as exc:
@@ -237,11 +244,15 @@ def create_app(store: Store | None = None, gateway: RasaGateway | None = None, n
                 ended_by="trainee" if kind == "end" else None,
             )
         exam = session["exam_mode"]
+        notice = None
+        if kind == "patient_turn" and payload.get("notice"):  # guard: the patient stayed in role; tell the trainee why
+            notice = await asyncio.to_thread(store.add_turn, sid, "system", str(payload["notice"]))
+        system_turn = public_turn(reply, False) if reply and kind != "patient_turn" else None
         return json_response(
             {
                 "trainee_turn": public_turn(saved, exam),
                 "patient_turn": public_turn(reply, exam) if reply and kind == "patient_turn" else None,
-                "system_turn": public_turn(reply, False) if reply and kind != "patient_turn" else None,
+                "system_turn": public_turn(notice, False) if notice else system_turn,
                 "session": public_session(current),
             }
         )

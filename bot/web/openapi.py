@@ -55,6 +55,7 @@ OPENAPI: dict[str, Any] = {
                         "display_name": {"type": "string", "maxLength": 80},
                         "scenario_id": {"type": "string"},
                         "difficulty": {"type": "string"},
+                        "persona": {"type": "string"},
                         "exam_mode": {"type": "boolean"},
                         "seed": {"type": "integer"},
                     },

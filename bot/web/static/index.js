@@ -36,6 +36,14 @@
     var diffs = Array.isArray(sc.difficulties) && sc.difficulties.length ? sc.difficulties : ['gentle'];
     var select = h('select', { id: id + '-difficulty', class: 'difficulty-select', name: 'difficulty' });
     diffs.forEach(function (d) { select.appendChild(h('option', { value: d }, difficultyLabel(d))); });
+    var personas = Array.isArray(sc.personas) ? sc.personas : [];
+    var personaSelect = null;
+    if (personas.length > 1) {
+      personaSelect = h('select', { id: id + '-persona', class: 'persona-select', name: 'persona' });
+      personas.forEach(function (p) {
+        personaSelect.appendChild(h('option', { value: p.id, title: p.summary || '' }, p.label || p.id));
+      });
+    }
     var exam = h('input', { type: 'checkbox', id: id + '-exam', class: 'exam-checkbox', name: 'exam_mode' });
     var start = h('button', { type: 'button', class: 'btn btn-primary start-button', 'aria-describedby': id + '-title' }, 'Start');
 
@@ -57,14 +65,17 @@
       (sc.learning_goals && sc.learning_goals.length) ? h('div', { class: 'card-goals' }, h('h4', null, 'Learning goals'), goals) : null,
       h('div', { class: 'card-actions' },
         h('div', { class: 'field field-inline' }, h('label', { for: id + '-difficulty' }, 'Difficulty'), select),
+        personaSelect ? h('div', { class: 'field field-inline' }, h('label', { for: id + '-persona' }, 'Persona'), personaSelect) : null,
         h('div', { class: 'check' }, exam, h('label', { for: id + '-exam' }, 'Exam mode (hide live scores)')),
         start));
 
-    start.addEventListener('click', function () { startSession(sc, select.value, exam.checked, start); });
+    start.addEventListener('click', function () {
+      startSession(sc, select.value, personaSelect ? personaSelect.value : null, exam.checked, start);
+    });
     return card;
   }
 
-  function startSession(sc, difficulty, examMode, button) {
+  function startSession(sc, difficulty, persona, examMode, button) {
     if (busy) return;
     var name = nameInput.value.trim();
     if (!name) {
@@ -79,7 +90,8 @@
     button.disabled = true;
     button.textContent = 'Starting…';
     R.api('POST', '/api/sessions', {
-      display_name: name, scenario_id: sc.id, difficulty: difficulty, exam_mode: !!examMode
+      display_name: name, scenario_id: sc.id, difficulty: difficulty, persona: persona || undefined,
+      exam_mode: !!examMode
     }).then(function (res) {
       if (res.ok && res.data && res.data.session) {
         var s = res.data.session;

@@ -37,6 +37,8 @@
     fact('Trainee', s.display_name);
     fact('Patient', [p.name, p.age != null ? String(p.age) : null].filter(Boolean).join(', '));
     fact('Difficulty', s.difficulty ? R.capitalise(s.difficulty) : null);
+    var persona = (sc.personas || []).filter(function (x) { return x.id === rep.persona; })[0];
+    fact('Persona', persona && (sc.personas || []).length > 1 ? persona.label : null);
     fact('Started', R.formatDate(s.created_at));
     var endedText = s.status === 'ended'
       ? (R.formatDate(s.ended_at) || 'Yes') + (s.ended_by === 'patient' ? ' (natural close)' : s.ended_by === 'trainee' ? ' (by you)' : '')
@@ -157,6 +159,72 @@
     return sec;
   }
 
+  /* ----- the scenario's own rubric (OPTION-5, MITI, stances, repair, persona fit, SPIKES extras) ----- */
+  var RUBRIC_STATUS = {
+    done: { sym: '✓', text: 'Done', cls: 'st-done' },
+    good: { sym: '✓', text: 'Good', cls: 'st-done' },
+    fair: { sym: '~', text: 'Fair', cls: 'st-order' },
+    poor: { sym: '✗', text: 'Needs work', cls: 'st-missed' },
+    missed: { sym: '✗', text: 'Missed', cls: 'st-missed' },
+    out_of_order: { sym: '⚠', text: 'Out of order', cls: 'st-order' },
+    info: { sym: '·', text: '', cls: 'st-info' }
+  };
+
+  function renderRubric(rep) {
+    var rb = rep.rubric;
+    var sec = section('rubric', rb && rb.title ? rb.title : 'Scenario rubric', rb && rb.note ? rb.note : null);
+    if (!rb || !(rb.items || []).length) { sec.appendChild(h('p', { class: 'muted' }, 'No rubric for this scenario.')); return sec; }
+    if (rb.ending) {
+      sec.appendChild(h('p', { class: 'rubric-ending ' + (rb.ending.good ? 'st-done' : 'st-missed') },
+        h('strong', null, 'Ending: '), rb.ending.outcome || rb.ending.id));
+    }
+    var body = h('tbody');
+    rb.items.forEach(function (it) {
+      var st = RUBRIC_STATUS[it.status] || RUBRIC_STATUS.info;
+      var value = it.value == null ? '—' : String(it.value);
+      body.appendChild(h('tr', { class: 'rubric-row ' + st.cls, 'data-key': it.key },
+        h('th', { scope: 'row' }, it.label, it.note ? h('span', { class: 'check-note' }, ' ' + it.note) : null),
+        h('td', { class: 'rubric-value' }, value),
+        h('td', { class: 'rubric-status' }, h('span', { class: 'check-sym', 'aria-hidden': 'true' }, st.sym), ' ', st.text)));
+    });
+    sec.appendChild(h('table', { class: 'data-table rubric-table' },
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Item'), h('th', { scope: 'col' }, 'Value'), h('th', { scope: 'col' }, 'Status'))),
+      body));
+    return sec;
+  }
+
+  /* ----- debrief: teaching points, turning points, sources ----- */
+  function renderDebrief(rep) {
+    var d = rep.debrief || {};
+    var sec = section('debrief', 'Debrief', 'What an expert would want you to take away from this scenario.');
+    if (!(d.teaching_points || []).length && !(d.turning_points || []).length) {
+      sec.appendChild(h('p', { class: 'muted' }, 'No debrief for this scenario.'));
+      return sec;
+    }
+    if ((d.teaching_points || []).length) {
+      var tp = h('ul', { class: 'debrief-points' });
+      d.teaching_points.forEach(function (p) { tp.appendChild(h('li', null, p)); });
+      sec.appendChild(h('h3', null, 'Teaching points'));
+      sec.appendChild(tp);
+    }
+    if ((d.turning_points || []).length) {
+      var dl = h('dl', { class: 'turning-points' });
+      d.turning_points.forEach(function (p) {
+        dl.appendChild(h('dt', null, p.moment));
+        dl.appendChild(h('dd', null, p.expert));
+      });
+      sec.appendChild(h('h3', null, 'Turning points: what an expert does'));
+      sec.appendChild(dl);
+    }
+    if ((d.sources || []).length) {
+      var src = h('ol', { class: 'sources' });
+      d.sources.forEach(function (p) { src.appendChild(h('li', null, p)); });
+      sec.appendChild(h('h3', null, 'Sources'));
+      sec.appendChild(src);
+    }
+    return sec;
+  }
+
   /* ----- hidden concerns ----- */
   function renderConcerns(rep) {
     var sec = section('concerns', 'Hidden concerns', 'What the patient was holding back, and whether the conversation made room for it.');
@@ -233,9 +301,11 @@
     root.appendChild(renderOutcome(rep));
     root.appendChild(renderDimensions(rep));
     root.appendChild(renderMoments(rep));
-    root.appendChild(renderSpikes(rep));
+    if ((rep.spikes || []).length) root.appendChild(renderSpikes(rep));
+    root.appendChild(renderRubric(rep));
     root.appendChild(renderConcerns(rep));
     root.appendChild(renderMiti(rep));
+    root.appendChild(renderDebrief(rep));
     root.appendChild(renderTranscript(rep));
     root.appendChild(h('p', { class: 'report-foot no-print' },
       h('a', { class: 'btn', href: './' }, 'Back to home — practise again')));
