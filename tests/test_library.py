@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,9 @@ def test_a_new_file_in_a_scenario_folder_is_used_without_retraining(
     opening = practice.start(slug, "hard", 7)
     assert opening["text"] == "The patient's first words."
     assert any(s["id"] == slug for s in practice.scenario_catalogue())
+
+
+def test_the_docs_list_every_builtin_scenario() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `([a-z0-9-]+)` \|", doc, re.M))
+    assert listed == {s.id for s in library().values()}
