@@ -8,6 +8,7 @@ from storage without re-running anything. Turn-level mappings that are design ch
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -32,6 +33,11 @@ NOTICE_ACTS = frozenset({"nurse_name", "nurse_understand", "complex_reflection",
 INVITE_ACTS = frozenset({"nurse_explore", "open_question"})
 REAGREE_ACTS = frozenset({"seek_collaboration", "decision_talk", "team_talk", "summarise"})
 INFO_ACTS = frozenset({"give_information", "option_talk"})
+DISMISSIVE_ACTS = frozenset({"confront_blame", "persuade_warn", "premature_reassurance"})
+# "Sorry you feel that way" and "sorry, but" apologise for the patient's reaction, not for one's own part.
+_NON_APOLOGY = re.compile(
+    r"\bsorry,? (that |if )?you (feel|felt|think|thought|are|were|see)\b|\bsorry,? but\b|\bsorry if\b", re.I
+)
 BIG_CHUNK_WORDS = 45  # more than about three sentences of facts at once is hard to take in (SPIKES knowledge)
 
 
@@ -304,19 +310,26 @@ def _decision_item(first: dict[str, int | None]) -> int:
     return 4 if decided_at is None or max(named) < decided_at else 3
 
 
+def owns_their_part(scenario: Scenario, text: str) -> bool:
+    """An apology for one's own part (the scenario's `owning` topic), not one for how the patient feels."""
+    hits = scenario.topic_hits(text)
+    return "owning" in hits and "non_apology" not in hits and not _NON_APOLOGY.search(text)
+
+
 def rupture(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str, Any]]) -> dict[str, Any]:
     marks = marks_after(trace)
+    opening = set(trace[0].get("marks") or ()) if trace else set()
     ruptures = [i for i, m in enumerate(marks) if m & {"confrontation", "withdrawal"}]
-    confrontation = sum(1 for m in marks if "confrontation" in m)
-    withdrawal = sum(1 for m in marks if "withdrawal" in m)
-    start = ruptures[0] + 1 if ruptures else 0  # repair counts from the trainee turn after the first rupture line
+    confrontation = sum(1 for m in [opening, *marks] if "confrontation" in m)
+    withdrawal = sum(1 for m in [opening, *marks] if "withdrawal" in m)
+    # Repair counts from the trainee turn after the first rupture line, or from the start if they arrive angry.
+    start = ruptures[0] + 1 if ruptures and not opening & {"confrontation", "withdrawal"} else 0
     later = [(acts(t), t["text"]) for t in turns[start:]]
-    owning = scenario.topics.get("owning", ())
     steps = {
         "notice": next((turns[start + i]["index"] for i, (a, _) in enumerate(later) if a & NOTICE_ACTS), None),
         "invite": next((turns[start + i]["index"] for i, (a, _) in enumerate(later) if a & INVITE_ACTS), None),
         "own": next(
-            (turns[start + i]["index"] for i, (_, text) in enumerate(later) if any(p in text.lower() for p in owning)),
+            (turns[start + i]["index"] for i, (_, text) in enumerate(later) if owns_their_part(scenario, text)),
             None,
         ),
         "reagree": next((turns[start + i]["index"] for i, (a, _) in enumerate(later) if a & REAGREE_ACTS), None),
@@ -391,13 +404,18 @@ def attachment(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[s
 
 
 def _topic_items(scenario: Scenario, turns: Sequence[Turn]) -> list[dict[str, Any]]:
-    """Scenario topics the trainee should raise (for example checking a herbal remedy for interactions)."""
+    """Scenario topics the trainee should raise (for example a herbal remedy): done, dismissed or missed."""
     out = []
-    for name, phrases in scenario.topics.items():
-        hit = next((t["index"] for t in turns if any(p in t["text"].lower() for p in phrases)), None)
-        out.append(
-            item(f"topic_{name}", f"Raised: {name.replace('_', ' ')}", hit, "done" if hit is not None else "missed")
-        )
+    for name in scenario.topics:
+        hits = [t for t in turns if name in scenario.topic_hits(t["text"])]
+        respectful = next((t for t in hits if not acts(t) & DISMISSIVE_ACTS), None)
+        label = f"Raised: {name.replace('_', ' ')}"
+        if respectful is not None:
+            out.append(item(f"topic_{name}", label, respectful["index"], "done"))
+        elif hits:
+            out.append(item(f"topic_{name}", label, hits[0]["index"], "poor", "Raised only to dismiss or argue."))
+        else:
+            out.append(item(f"topic_{name}", label, None, "missed"))
     return out
 
 

@@ -61,7 +61,11 @@ def test_three_turns_then_the_report(stack: dict[str, Any], browser: Any, tmp_pa
     name = wait.until(ec.presence_of_element_located((By.ID, "display-name")))
     name.clear()
     name.send_keys("Browser Trainee")
-    card = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".scenario-card .start-button")))
+    news = '.scenario-card[data-scenario-id="difficult-news"]'
+    card = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, news + " .start-button")))
+    personas = browser.find_elements(By.CSS_SELECTOR, ".scenario-card .persona-select")
+    assert personas and len(personas[0].find_elements(By.TAG_NAME, "option")) == 2  # the attachment scenario
+    assert not browser.find_elements(By.CSS_SELECTOR, news + " .persona-select")  # one persona: no choice shown
     card.click()
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".turn.patient")))
 
@@ -97,6 +101,8 @@ def test_three_turns_then_the_report(stack: dict[str, Any], browser: Any, tmp_pa
     report = browser.find_element(By.ID, "report").text
     assert "not norms" in report
     assert "Perception" in report
+    assert browser.find_elements(By.CSS_SELECTOR, "#rubric .rubric-row")  # the scenario's own rubric
+    assert "Turning points" in browser.find_element(By.ID, "debrief").text
     transcript = browser.find_element(By.ID, "transcript").text
     assert turns[2] in transcript
     assert browser.find_elements(By.ID, "print-button")

@@ -158,3 +158,25 @@ def test_first_scenario_has_enough_distinct_lines(news: Scenario) -> None:
     lines = [line for pool in (*news.replies, news.opening) for line in pool.lines]
     lines += [line for c in news.concerns for line in c.lines]
     assert len(set(lines)) >= 40
+
+
+def test_a_pool_can_set_a_flag_that_later_pools_test(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.scenarios.template import render_template
+
+    text, _ = render_template("Flag memory")
+    text = text.replace("  - id: guarded\n", "  - id: guarded\n    sets: [was_guarded]\n", 1).replace(
+        "  - id: default ",
+        '  - id: remembers\n    when: {flags: {was_guarded: true}}\n    lines:\n      - "You were short with me."\n'
+        "  - id: default ",
+        1,
+    )
+    path = tmp_path / "flags.yml"
+    path.write_text(text)
+    scenario = load_scenario(path)
+    engine = Engine(scenario)
+    state = engine.start(1).state
+    state.values["trust"] = 0.1
+    first = engine.step(state, TurnInput(frozenset({"closed_question"})))
+    assert first.pool == "guarded" and first.state.flags["was_guarded"] is True
+    first.state.values["trust"] = 0.5
+    assert engine.step(first.state, TurnInput(frozenset({"closed_question"}))).pool == "remembers"

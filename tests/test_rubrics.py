@@ -148,3 +148,27 @@ def test_report_carries_the_rubric_ending_and_missed_concerns(news: Scenario) ->
     missed = [c for c in report["concerns"] if not c["revealed"]]
     assert missed and missed[0]["summary"] in report["outcome"]
     assert "Ending reached: plan agreed" in report["outcome"]
+
+
+def test_a_non_apology_is_not_owning_your_part() -> None:
+    scenario = _scenario("rupture-repair")
+    assert rubrics.owns_their_part(scenario, "I'm sorry, we got that wrong.")
+    assert not rubrics.owns_their_part(scenario, "I'm sorry you feel that way, but we are very busy.")
+    assert not rubrics.owns_their_part(scenario, "We're sorry-ish.")
+
+
+def test_an_angry_opening_starts_the_repair_clock_at_the_first_turn() -> None:
+    scenario = _scenario("rupture-repair")
+    trace = _trace([[]])
+    trace[0]["marks"] = ["confrontation"]
+    items = _items(rubrics.rupture(scenario, [_turn(1, ["nurse_name"])], trace))
+    assert items["notice"]["value"] == 1 and items["confrontation"]["value"] == 1
+
+
+def test_a_topic_raised_only_to_dismiss_it_is_not_done() -> None:
+    scenario = _scenario("shared-decision")
+    dismissive = [_turn(1, ["confront_blame"], "Your family remedies won't help.")]
+    items = _items(rubrics.option5(scenario, dismissive, _trace([[]])))
+    assert items["topic_family"]["status"] == "poor"
+    asked = dismissive + [_turn(3, ["open_question"], "What does your family think about it?")]
+    assert _items(rubrics.option5(scenario, asked, _trace([[], []])))["topic_family"]["value"] == 3

@@ -181,6 +181,8 @@ class Engine:
         if pool is None:
             pool = Pool("fallback", Condition(), ("Sorry, I'm not sure what you mean.",))
         line = self._pick(state, pool)
+        for flag in pool.sets:
+            state.flags[flag] = True
         state.last_emotional = pool.emotional
         state.last_line = line
         state.acts_seen = sorted(set(state.acts_seen) | turn.acts)
@@ -208,12 +210,7 @@ class Engine:
 
     def _topics(self, text: str) -> set[str]:
         """Scenario-declared topics the trainee's words touch (for example 'interaction' for a herbal remedy)."""
-        low = text.lower()
-        return {
-            name
-            for name, phrases in self.scenario.topics.items()
-            if any(re.search(r"(?<![a-z])" + re.escape(p) + r"(?![a-z])", low) for p in phrases)
-        }
+        return self.scenario.topic_hits(text)
 
     @staticmethod
     def _update_flags(state: PatientState, turn: TurnInput, events: set[str]) -> None:

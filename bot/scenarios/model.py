@@ -84,6 +84,11 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 Path_ = tuple[Any, ...]
 
 
+@lru_cache(maxsize=4096)
+def _phrase(phrase: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z])" + re.escape(phrase.lower()) + r"(?![a-z])")
+
+
 @dataclass
 class Problem:
     """One thing wrong with a scenario file: where, what, and how to fix it."""
@@ -156,6 +161,7 @@ class Pool:
     lines: tuple[str, ...]
     emotional: bool = False
     marks: tuple[str, ...] = ()
+    sets: tuple[str, ...] = ()  # flags raised when this pool answers, e.g. remedy_dismissed: memory for later turns
 
 
 @dataclass(frozen=True)
@@ -225,6 +231,11 @@ class Scenario:
     personas: dict[str, Persona] = field(default_factory=dict)
     rubric: str = "spikes"
     persona: str = ""  # set on the view returned by for_persona
+
+    def topic_hits(self, text: str) -> set[str]:
+        """Scenario topics whose phrases occur in the text as whole words (the engine and rubrics share this)."""
+        low = text.lower()
+        return {name for name, phrases in self.topics.items() if any(_phrase(p).search(low) for p in phrases)}
 
     @property
     def persona_ids(self) -> list[str]:
@@ -302,6 +313,7 @@ class _Parser:
         self.variables: dict[str, Variable] = {}
         self.topics: dict[str, tuple[str, ...]] = {}
         self.concern_ids: set[str] = set()
+        self.pool_flags = _pool_flags(data)
 
     def error(self, where: Path_, message: str, fix: str) -> None:
         self.problems.append(Problem(tuple(where), message, fix))
@@ -381,7 +393,7 @@ class _Parser:
             high = self.number(bounds.get("max"), (*at, "max"), float("nan"))
             state.append((name, None if low != low else low, None if high != high else high))
         flags = []
-        allowed_flags = {*BUILTIN_FLAGS, *(f"concern:{c}" for c in self.concern_ids)}
+        allowed_flags = {*BUILTIN_FLAGS, *(f"concern:{c}" for c in self.concern_ids), *self.pool_flags}
         for name, value in self.mapping(raw.get("flags"), (*where, "flags"), "flags").items():
             if str(name) not in allowed_flags:
                 self.error(
@@ -406,17 +418,26 @@ class _Parser:
     def pool(self, raw: Any, where: Path_, default_id: str) -> Pool:
         raw = self.mapping(raw, where, "a reply pool")
         for key in raw:
-            if key not in ("id", "when", "lines", "emotional", "marks"):
+            if key not in ("id", "when", "lines", "emotional", "marks", "sets"):
                 self.error(
-                    (*where, key), f"unknown key '{key}' in a reply pool", "use id, when, lines, emotional, marks"
+                    (*where, key), f"unknown key '{key}' in a reply pool", "use id, when, lines, emotional, marks, sets"
                 )
         marks = self.names(raw.get("marks"), (*where, "marks"), MARKS, "marks")
+        sets = tuple(str(f) for f in self.listing(raw.get("sets"), (*where, "sets"), "sets"))
+        for i, flag in enumerate(sets):
+            if not _NAME.match(flag) or flag in BUILTIN_FLAGS:
+                self.error(
+                    (*where, "sets", i),
+                    f"'{flag}' cannot be set by a pool",
+                    "use a new lower-case name with letters, digits and _ (built-in flags are set by the engine)",
+                )
         return Pool(
             id=str(raw.get("id") or default_id),
             when=self.condition(raw.get("when"), (*where, "when")),
             lines=self.lines(raw.get("lines"), where),
             emotional=bool(raw.get("emotional", False)),
             marks=tuple(sorted(marks)),
+            sets=sets,
         )
 
     def pools(self, raw: Any, where: Path_) -> tuple[Pool, ...]:
@@ -501,7 +522,14 @@ class _Parser:
 
     def opening(self, raw: Any, where: Path_) -> Pool:
         raw = self.mapping(raw, where, "opening")
-        return Pool("opening", Condition(), self.lines(raw.get("lines"), where), bool(raw.get("emotional", False)))
+        marks = self.names(raw.get("marks"), (*where, "marks"), MARKS, "marks")
+        return Pool(
+            "opening",
+            Condition(),
+            self.lines(raw.get("lines"), where),
+            bool(raw.get("emotional", False)),
+            tuple(sorted(marks)),
+        )
 
     def personas(self, raw: Any) -> dict[str, Persona]:
         out: dict[str, Persona] = {}
@@ -738,6 +766,25 @@ class _Parser:
                 "the attachment rubric compares personas but fewer than two are declared",
                 "add a personas: block with two personas (see `rapport scenario new NAME --theme attachment`)",
             )
+
+
+def _pool_flags(data: dict[str, Any]) -> set[str]:
+    """Flags that some pool sets: collected first, so conditions anywhere in the file may test them."""
+    found: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            sets = node.get("sets")
+            if isinstance(sets, list):
+                found.update(str(f) for f in sets)
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(data)
+    return found
 
 
 def _line_map(text: str) -> dict[Path_, int]:
