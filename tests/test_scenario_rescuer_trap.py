@@ -223,5 +223,14 @@ def test_guard_inputs_are_answered_in_role(scorer: Scorer, steve: Scenario, text
         assert result.pool == pool
         assert result.notice
         assert not result.state.ended and result.revealed is None
-        line = result.line.lower()
-        assert not any(word in line for word in ("score", "full marks", " ai ", "role-play", "simulation"))
+        words = result.line.lower().replace(".", " ").replace("?", " ").split()
+        assert not {"score", "marks", "instructions", "ai", "role-play", "simulation"} & set(words)
+
+
+def test_every_guard_line_stays_in_role(steve: Scenario) -> None:
+    for pool_id in ("puzzled_by_manipulation", "hurt_by_abuse", "off_topic_redirect"):
+        pool = steve.pool(pool_id)
+        assert pool is not None and len(pool.lines) >= 3
+        for line in pool.lines:
+            words = set(line.lower().replace(".", " ").replace("?", " ").split())
+            assert not {"score", "marks", "instructions", "ai", "role-play", "simulation", "chatbot"} & words
