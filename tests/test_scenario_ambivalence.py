@@ -195,6 +195,14 @@ def test_autonomy_and_affirmation_lower_resistance(scorer: Scorer, paul: Scenari
         assert "sustain_talk" not in pt.steps[-1].marks
 
 
+def test_asking_about_the_good_side_draws_honest_sustain_talk_without_discord(scorer: Scorer, paul: Scenario) -> None:
+    pt = play(scorer, paul, ["Hello Paul, I'm Dr Shah.", "What do you enjoy about drinking?"])
+    assert pt.pools[-1] == "upside_of_drinking"
+    assert "sustain_talk" in pt.steps[-1].marks
+    assert pt.value("resistance") < paul.variables["resistance"].initial
+    assert pt.value("trust") > paul.variables["trust"].initial
+
+
 def test_labels_are_met_with_defence(scorer: Scorer, paul: Scenario) -> None:
     pt = play(scorer, paul, ["Hello Paul, I'm Dr Shah.", "You're an alcoholic, Paul."])
     assert pt.pools[-1] == "labelled"
