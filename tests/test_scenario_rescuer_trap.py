@@ -196,7 +196,7 @@ def test_hard_reaches_less_far_than_gentle(scorer: Scorer, steve: Scenario, skil
 
 
 def test_without_asking_about_values_the_concern_stays_hidden(scorer: Scorer, steve: Scenario) -> None:
-    lines = [line for line in SKILLED if "miss most" not in line]
+    lines = [line for line in SKILLED if "miss most" not in line and "matters" not in line]
     pt = play(scorer, steve, lines)
     assert "alfie_canal" not in pt.final.revealed
     assert pt.final.ending != "small_step_chosen"
