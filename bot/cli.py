@@ -142,8 +142,12 @@ def cmd_scenario_validate(args: argparse.Namespace) -> int:
             _out(f"{path}: {len(errors)} error(s), {len(problems) - len(errors)} warning(s): not usable yet")
             status = 1
         else:
-            lines = scenario_line_count(scenario)
-            _out(f"{path}: OK ({scenario.id}, {lines} patient lines, {len(problems)} warning(s))")
+            counts = ", ".join(
+                f"{scenario_line_count(scenario.for_persona(p))} patient lines"
+                + (f" as {p}" if scenario.personas else "")
+                for p in scenario.persona_ids
+            )
+            _out(f"{path}: OK ({scenario.id}, {counts}, {len(problems)} warning(s))")
     return status
 
 

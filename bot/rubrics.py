@@ -27,6 +27,7 @@ COACH_ACTS = frozenset(
         "nurse_explore",
         "complex_reflection",
         "affirm_strength",
+        "nurse_respect",  # recognising effort is an affirmation in NURSE's words
     }
 )
 NOTICE_ACTS = frozenset({"nurse_name", "nurse_understand", "complex_reflection", "simple_reflection"})
@@ -124,7 +125,7 @@ def stances(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str,
             stance = "persecutor"
         elif a & RESCUER_ACTS:
             stance = "rescuer"
-        elif "affirm_strength" in a and a & {"open_question", "closed_question"}:
+        elif a & {"affirm_strength", "nurse_respect"} and a & {"open_question", "closed_question"}:
             stance = "challenger"
         elif a & COACH_ACTS:
             stance = "coach"

@@ -180,3 +180,27 @@ def test_a_pool_can_set_a_flag_that_later_pools_test(tmp_path) -> None:  # type:
     assert first.pool == "guarded" and first.state.flags["was_guarded"] is True
     first.state.values["trust"] = 0.5
     assert engine.step(first.state, TurnInput(frozenset({"closed_question"}))).pool == "remembers"
+
+
+def test_mark_effects_follow_what_the_patient_said_and_concerns_carry_marks(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.scenarios.template import render_template
+
+    text, _ = render_template("Mark memory")
+    text = text.replace(
+        "  topic:family: {trust: 0.03}\n", "  topic:family: {trust: 0.03}\n  mark:withdrawal: {distress: 0.2}\n"
+    )
+    text = text.replace(
+        '    summary: "What the patient has not said', '    marks: [change_talk]\n    summary: "What the', 1
+    )
+    path = tmp_path / "marks.yml"
+    path.write_text(text)
+    scenario = load_scenario(path)
+    assert scenario.concerns[0].marks == ("change_talk", "disclosure")
+    engine = Engine(scenario)
+    state = engine.start(1).state
+    state.values["trust"] = 0.1
+    before = state.values["distress"]
+    result = engine.step(state, TurnInput(frozenset({"closed_question"})))
+    assert result.pool == "guarded" and "withdrawal" in result.marks
+    assert result.state.values["distress"] == pytest.approx(before + 0.2 / engine.difficulty.effect_scale)
+    assert result.state.trace[-1]["values"]["distress"] == result.state.values["distress"]

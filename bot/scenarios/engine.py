@@ -153,7 +153,7 @@ class Engine:
                 state.revealed.append(concern.id)
                 state.flags["concern_revealed"] = True
                 state.flags[f"concern:{concern.id}"] = True
-                pool = Pool(f"concern:{concern.id}", Condition(), concern.lines, emotional=True, marks=("disclosure",))
+                pool = Pool(f"concern:{concern.id}", Condition(), concern.lines, emotional=True, marks=concern.marks)
                 break
         outcome = None
         if pool is None:
@@ -183,6 +183,7 @@ class Engine:
         line = self._pick(state, pool)
         for flag in pool.sets:
             state.flags[flag] = True
+        self._apply_marks(state, pool.marks)
         state.last_emotional = pool.emotional
         state.last_line = line
         state.acts_seen = sorted(set(state.acts_seen) | turn.acts)
@@ -228,6 +229,10 @@ class Engine:
             *(f"event:{e}" for e in sorted(events)),
             *(f"topic:{t}" for t in sorted(self._topics(turn.text))),
         ]
+        self._move(state, keys)
+
+    def _move(self, state: PatientState, keys: Iterable[str]) -> None:
+        """Apply the effects under each key, scaled by difficulty towards the good direction, within bounds."""
         scale = self.difficulty.effect_scale
         for key in keys:
             for name, delta in self.scenario.effects.get(key, {}).items():
@@ -236,6 +241,11 @@ class Engine:
                 if var.good in ("high", "low"):
                     delta = delta * scale if helpful else delta / scale
                 state.values[name] = round(min(var.high, max(var.low, state.values[name] + delta)), 6)
+
+    def _apply_marks(self, state: PatientState, marks: Iterable[str]) -> None:
+        """`mark:` effects: what the patient has just said moves them too (hearing oneself argue for change
+        strengthens it, MI's causal chain). Applied after the line, so they shape the next turn."""
+        self._move(state, [f"mark:{m}" for m in sorted(marks)])
 
     def _holds(
         self, cond: Condition, state: PatientState, turn: TurnInput, events: set[str], shift: bool = False

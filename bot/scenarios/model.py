@@ -170,6 +170,7 @@ class Concern:
     summary: str
     reveal_when: Condition
     lines: tuple[str, ...]
+    marks: tuple[str, ...] = ("disclosure",)
 
 
 @dataclass(frozen=True)
@@ -456,6 +457,7 @@ class _Parser:
             *(f"cue:{c}" for c in CUES),
             *(f"event:{e}" for e in EVENTS),
             *(f"topic:{t}" for t in self.topics),
+            *(f"mark:{m}" for m in MARKS),
         }
         out: dict[str, dict[str, float]] = {}
         for key, deltas in self.mapping(raw, where, "effects").items():
@@ -464,7 +466,8 @@ class _Parser:
                 self.error(
                     at,
                     f"'{key}' is not an act, cue, event or topic",
-                    "use an act from docs/acts.md, or cue:<cue>, event:<event>, topic:<topic declared under topics>",
+                    "use an act from docs/acts.md, or cue:<cue>, event:<event>, topic:<topic declared under topics>, "
+                    "mark:<mark> (applied after a line with that mark is said)",
                 )
             out[str(key)] = {}
             for var, delta in self.mapping(deltas, at, "an effect").items():
@@ -502,6 +505,9 @@ class _Parser:
                     summary=str(c.get("summary", "")),
                     reveal_when=self.condition(c.get("reveal_when"), (*where, i, "reveal_when")),
                     lines=self.lines(c.get("lines"), (*where, i)),
+                    marks=tuple(
+                        sorted({"disclosure", *self.names(c.get("marks"), (*where, i, "marks"), MARKS, "marks")})
+                    ),
                 )
             )
         return tuple(out)
@@ -560,6 +566,8 @@ class _Parser:
                 initial[var] = value
             fit = self.mapping(spec.get("fit"), (*at, "fit"), "fit")
             acts = CLINICAL_ACTS
+            # concerns first, so this persona's replies and endings may test their concern:<id> flags
+            concerns = self.concerns(spec["concerns"], (*at, "concerns")) if "concerns" in spec else None
             out[str(pid)] = Persona(
                 id=str(pid),
                 label=str(spec.get("label", pid)),
@@ -567,9 +575,9 @@ class _Parser:
                 patient=self.mapping(spec.get("patient"), (*at, "patient"), "patient"),
                 initial=initial,
                 effects=self.effects(spec.get("effects"), (*at, "effects")),
+                concerns=concerns,
                 opening=self.opening(spec["opening"], (*at, "opening")) if "opening" in spec else None,
                 replies=self.pools(spec.get("replies"), (*at, "replies")),
-                concerns=self.concerns(spec["concerns"], (*at, "concerns")) if "concerns" in spec else None,
                 endings=self.endings(spec["endings"], (*at, "endings")) if "endings" in spec else None,
                 helps=tuple(sorted(self.names(fit.get("helps"), (*at, "fit", "helps"), acts, "acts"))),
                 hurts=tuple(sorted(self.names(fit.get("hurts"), (*at, "fit", "hurts"), acts, "acts"))),
@@ -578,7 +586,14 @@ class _Parser:
 
     def parse(self, path: str) -> Scenario | None:
         data = self.data
+        raw = data.get("personas")
+        raw_personas: dict[str, Any] = raw if isinstance(raw, dict) else {}
         for key in REQUIRED_KEYS:
+            every_persona_has_it = bool(raw_personas) and all(
+                isinstance(p, dict) and key in p for p in raw_personas.values()
+            )
+            if key in ("opening", "endings", "replies") and every_persona_has_it:
+                continue  # each persona brings its own
             if key not in data and not (key == "endings" and "ending" in data):
                 self.error((), f"missing required key '{key}'", f"add `{key}:` (see `rapport scenario new`)")
         for key in data:
@@ -630,7 +645,9 @@ class _Parser:
             jargon=tuple(str(j).lower() for j in self.listing(data.get("jargon"), ("jargon",), "jargon")),
             effects=self.effects(data.get("effects"), ("effects",)),
             concerns=concerns,
-            opening=self.opening(data.get("opening"), ("opening",)),
+            opening=self.opening(data.get("opening"), ("opening",))
+            if "opening" in data or not personas
+            else Pool("opening", Condition(), ("...",)),
             replies=replies,
             endings=endings,
             debrief=self._debrief(data.get("debrief")),
@@ -682,7 +699,7 @@ class _Parser:
             endings += (
                 Ending("ending", "agreed a plan", True, self.pool({"id": "ending", **legacy}, ("ending",), "ending")),
             )
-        if ("endings" in data or "ending" in data) and not any(e.good for e in endings):
+        if ("endings" in data or "ending" in data) and endings and not any(e.good for e in endings):
             self.error(
                 ("endings",), "no ending is marked good", "add the ending the trainee should reach, with good: true"
             )
@@ -729,6 +746,8 @@ class _Parser:
             view = scenario.for_persona(pid)
             label = f" (persona {pid})" if scenario.personas else ""
             where: Path_ = ("personas", pid) if scenario.personas else ("replies",)
+            if scenario.personas and not any(e.good for e in view.endings):
+                self.error(where, f"no good ending{label}", "add the ending the trainee should reach, with good: true")
             pool_ids = [p.id for p in view.replies] + [e.id for e in view.endings]
             for dup in sorted({i for i in pool_ids if pool_ids.count(i) > 1}):
                 self.error(
