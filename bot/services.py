@@ -189,8 +189,11 @@ class Services:
         ports: Ports | None = None,
         log_dir: Path | None = None,
         redis_url: str | None = None,
+        scenario_dirs: str | None = None,
     ):
         self.ports = ports or Ports()
+        # extra scenario folders for the servers, kept for restarts too (else RAPPORT_SCENARIO_DIRS applies)
+        self.scenario_dirs = scenario_dirs
         self.model = model
         self.database_url = database_url
         self.redis_url = redis_url if redis_url is not None else os.environ.get("REDIS_URL")
@@ -205,11 +208,17 @@ class Services:
             self.procs[name] = subprocess.Popen(
                 cmd,
                 cwd=ROOT,
-                env=child_env(self.database_url, self.ports, self.redis_url),
+                env=self._env(),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def _env(self) -> dict[str, str]:
+        env = child_env(self.database_url, self.ports, self.redis_url)
+        if self.scenario_dirs is not None:
+            env["RAPPORT_SCENARIO_DIRS"] = self.scenario_dirs
+        return env
 
     def _wait(self, names: tuple[str, ...], timeout_s: float) -> None:
         urls = health_urls(self.ports)

@@ -67,7 +67,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
     folder = tmp_path_factory.mktemp("stack")
     db_url = f"sqlite:///{folder / 'rapport.db'}"
     ports = Ports(web=18100, rasa=15105, actions=15155)
-    services = Services(model, db_url, ports, log_dir=folder / "log")
+    # An educator's own scenario, in a folder of its own: the servers must use it with the same Rasa model.
+    from bot.scenarios.template import render_template
+
+    educator = folder / "educator"
+    educator.mkdir()
+    text, slug = render_template("Educator check-in", "rupture-repair")
+    (educator / f"{slug}.yml").write_text(text, encoding="utf-8")
+    services = Services(model, db_url, ports, log_dir=folder / "log", scenario_dirs=str(educator))
     services.start()
     try:
         yield {
@@ -75,6 +82,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
             "base": f"http://127.0.0.1:{ports.web}",
             "db_url": db_url,
             "folder": folder,
+            "educator_scenario": slug,
         }
     finally:
         services.stop()

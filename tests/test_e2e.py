@@ -228,3 +228,15 @@ def test_a_persona_is_chosen_and_an_unknown_one_refused(stack: dict[str, Any]) -
     )
     assert status == 201, body
     assert body["session"]["persona"] == persona
+
+
+def test_an_educators_new_scenario_file_runs_without_retraining(stack: dict[str, Any]) -> None:
+    base, slug = stack["base"], stack["educator_scenario"]
+    _, catalogue = call(base, "GET", "/api/scenarios")
+    assert slug in {s["id"] for s in catalogue["scenarios"]}
+    status, body = call(base, "POST", "/api/sessions", {"display_name": "E2E", "scenario_id": slug, "seed": 3})
+    assert status == 201, body
+    sid = body["session"]["id"]
+    status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "You sound really worried."})
+    assert status == 200, body
+    assert body["patient_turn"]["text"] == "Yes. That's exactly it."  # the template's pool for naming the emotion
