@@ -12,15 +12,18 @@ from bot.scoring.summary import summarise_session
 def _outcome(session: dict[str, Any], state: dict[str, Any] | None, concerns: list[dict[str, Any]]) -> str:
     revealed = sum(1 for c in concerns if c["revealed"])
     parts = []
-    if session.get("ended_by") == "patient":
+    scenario = get_scenario(session["scenario_id"])
+    view = scenario.for_persona((state or {}).get("persona")) if scenario else None
+    ending = next((e for e in (view.endings if view else ()) if e.id == (state or {}).get("ending")), None)
+    if ending is not None:
+        verdict = "the ending the scenario aims for" if ending.good else "an ending to learn from"
+        parts.append(f"The patient closed the conversation: {ending.outcome} ({verdict}).")
+    elif session.get("ended_by") == "patient":
         parts.append("The conversation reached its natural close.")
     elif session.get("status") == "ended":
         parts.append("The trainee ended the session before the conversation reached its close.")
     else:
         parts.append("The session is still open.")
-    ending = (state or {}).get("ending")
-    if ending:
-        parts.append(f"Ending reached: {ending.replace('_', ' ')}.")
     if concerns:
         parts.append(f"{revealed} of {len(concerns)} hidden concerns came out.")
         missed = [c["summary"] for c in concerns if not c["revealed"]]

@@ -341,12 +341,24 @@ def rupture(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str,
         "own": "Owned their part (an apology or acknowledgement, without excuses)",
         "reagree": "Re-agreed the goal and the next step together",
     }
-    defending = sum(1 for t in turns if acts(t) & {"confront_blame", "persuade_warn"} or "you_statement" in cues(t))
+    before = [opening, *marks]  # the patient line each trainee turn answers
+    defending = sum(
+        1
+        for k, t in enumerate(turns)
+        if acts(t) & (DISMISSIVE_ACTS | {"rescue_take_over"})
+        or "you_statement" in cues(t)
+        or ("give_information" in acts(t) and k < len(before) and "confrontation" in before[k])
+    )
     items = [
         item("confrontation", "Patient lines showing confrontation (complaint, anger)", confrontation),
         item("withdrawal", "Patient lines showing withdrawal (short answers, 'whatever')", withdrawal),
         *[item(k, labels[k], steps[k], "done" if steps[k] is not None else "missed") for k in labels],
-        item("defending", "Defending, blaming or directing turns", defending, "good" if not defending else "poor"),
+        item(
+            "defending",
+            "Defending, explaining the system to anger, blaming or directing",
+            defending,
+            "good" if not defending else "poor",
+        ),
         item("repair_lines", "Patient lines showing repair", sum(1 for m in marks if "repair" in m)),
         *_state_items(scenario, trace, ["alliance", "anger", "trust"]),
     ]

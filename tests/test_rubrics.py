@@ -147,7 +147,7 @@ def test_report_carries_the_rubric_ending_and_missed_concerns(news: Scenario) ->
     assert report["spikes"] and report["trajectory"][-1]["values"] == {"trust": 0.7}
     missed = [c for c in report["concerns"] if not c["revealed"]]
     assert missed and missed[0]["summary"] in report["outcome"]
-    assert "Ending reached: plan agreed" in report["outcome"]
+    assert "Jo agrees the next steps" in report["outcome"] and "aims for" in report["outcome"]
 
 
 def test_a_non_apology_is_not_owning_your_part() -> None:
