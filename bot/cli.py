@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.evaluation.cli import add_commands as add_evaluation_commands
 from bot.runtime import configure_logging, skip_tensorflow_probe
 
 log = logging.getLogger("rapport")
@@ -233,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--dir", default=".", help="folder to write NAME.yml into")
     new.add_argument("--force", action="store_true", help="overwrite an existing file")
     new.set_defaults(func=cmd_scenario_new)
+    add_evaluation_commands(sub)
     return parser
 
 

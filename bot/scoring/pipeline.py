@@ -1,10 +1,17 @@
-"""spaCy pipeline pieces: a registered rule-matcher factory and the blank English pipeline around it.
+"""spaCy pipeline pieces: registered factories for the rules and the statistical models, and the pipeline.
 
-The statistical part is spaCy's own ``textcat`` (bag-of-words, exclusive classes), trained by
-``bot.scoring.train`` on the project's NLU examples; the rule part is ``rapport_cues``, a PhraseMatcher over
-the lexicon in ``resources/cues.yml``. Both live in one spaCy pipeline so a model folder is self-contained.
+- ``rapport_cues``: a PhraseMatcher over the lexicon in ``resources/cues.yml`` (cues and act phrases).
+- ``rapport_acts``: the sentence act classifier, a linear model over word and character n-grams
+  (``bot.scoring.linear``), trained by ``bot.scoring.train`` on the project's NLU examples.
+- ``rapport_codes``: optional reply-level models trained by ``rapport calibrate`` on an institution's coded
+  data (AnnoMI or EPITOME format). Each head predicts one code per reply from the reply, the line before it
+  and the acts found; its ``acts`` table says which acts each code means in the product.
+All live in one spaCy pipeline so a model folder is self-contained. Model folders from before ``rapport_acts``
+(with spaCy's ``textcat``) still load.
 """
 
+import json
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -14,6 +21,8 @@ import yaml
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
+
+from bot.scoring.linear import Features, LinearModel, extract
 
 # No `from __future__ import annotations` here: spaCy validates factory signatures at run time.
 RESOURCES = Path(__file__).parent / "resources"
@@ -62,6 +71,121 @@ def make_cue_matcher(nlp: Language, name: str, lexicon: str) -> CueMatcher:
     return CueMatcher(nlp, name, lexicon)
 
 
+class ActModel:
+    """Sentence act classifier; ``threshold`` is the probability below which its top act is not trusted."""
+
+    def __init__(self, name: str, threshold: float) -> None:
+        self.name = name
+        self.threshold = threshold
+        self.model: LinearModel | None = None
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc.user_data[self.name] = [self.predict(s.text) for s in doc.sents] if self.model else []
+        return doc
+
+    def predict(self, text: str) -> tuple[str, float]:
+        """The most likely act of one sentence and its probability."""
+        if self.model is None:
+            raise ValueError("the act model is not trained")
+        return self.model.predict(extract(text, self.model.config))
+
+    def to_disk(self, path: Path, exclude: tuple[str, ...] = ()) -> None:
+        if self.model is not None:
+            self.model.save(Path(path))
+
+    def from_disk(self, path: Path, exclude: tuple[str, ...] = ()) -> "ActModel":
+        self.model = LinearModel.load(Path(path))
+        return self
+
+
+@Language.factory("rapport_acts", default_config={"threshold": 0.18})
+def make_act_model(nlp: Language, name: str, threshold: float) -> ActModel:
+    return ActModel(name, threshold)
+
+
+class Head:
+    """One calibrated code: its model, the acts each label means in the product, and an optional gate.
+
+    A gated head (e.g. the reflection subtype) is only consulted when the gating head gave the gating label.
+    ``replaces_model_acts``: the sentence classifier's acts are dropped in favour of this head's verdict
+    (rule acts always stay).
+    """
+
+    def __init__(
+        self,
+        model: LinearModel,
+        acts: dict[str, list[str]],
+        replaces_model_acts: bool = False,
+        gate: tuple[str, str] | None = None,
+    ) -> None:
+        self.model = model
+        self.acts = acts
+        self.replaces_model_acts = replaces_model_acts
+        self.gate = gate
+
+    def spec(self) -> dict[str, Any]:
+        return {"acts": self.acts, "replaces_model_acts": self.replaces_model_acts, "gate": self.gate}
+
+    def predict(self, feats: Features) -> str:
+        return self.model.predict(feats)[0]
+
+
+class CodeModel:
+    """Reply-level heads trained on an institution's coded data (``rapport calibrate``)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.heads: dict[str, Head] = {}
+        self.source = ""
+
+    def __call__(self, doc: Doc) -> Doc:
+        return doc
+
+    def predict(self, text: str, context: str | None, acts: Sequence[str]) -> dict[str, str]:
+        """One label per head for a whole reply; features are shared when the heads' configs agree."""
+        cache: dict[object, Features] = {}
+        out: dict[str, str] = {}
+        for key, head in self.heads.items():
+            if head.gate is not None and out.get(head.gate[0]) != head.gate[1]:
+                continue
+            cfg = head.model.config
+            if cfg not in cache:
+                cache[cfg] = extract(text, cfg, context=context, acts=acts)
+            out[key] = head.predict(cache[cfg])
+        return out
+
+    def to_disk(self, path: Path, exclude: tuple[str, ...] = ()) -> None:
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "source": self.source,
+            "heads": {k: {"acts": h.acts, "replaces_model_acts": h.replaces_model_acts} for k, h in self.heads.items()},
+        }
+        (folder / "heads.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        for key, head in self.heads.items():
+            head.model.save(folder, key)
+
+    def from_disk(self, path: Path, exclude: tuple[str, ...] = ()) -> "CodeModel":
+        folder = Path(path)
+        meta = json.loads((folder / "heads.json").read_text(encoding="utf-8"))
+        self.source = meta.get("source", "")
+        self.heads = {
+            key: Head(
+                LinearModel.load(folder, key),
+                spec["acts"],
+                bool(spec.get("replaces_model_acts")),
+                (str(spec["gate"][0]), str(spec["gate"][1])) if spec.get("gate") else None,
+            )
+            for key, spec in meta["heads"].items()
+        }
+        return self
+
+
+@Language.factory("rapport_codes", default_config={})
+def make_code_model(nlp: Language, name: str) -> CodeModel:
+    return CodeModel(name)
+
+
 TEXTCAT_MODEL = {
     "@architectures": "spacy.TextCatBOW.v2",
     "exclusive_classes": True,
@@ -70,11 +194,13 @@ TEXTCAT_MODEL = {
 }
 
 
-def blank_pipeline(with_textcat: bool = False) -> Language:
-    """A blank English pipeline: tokenizer, sentencizer, cue matcher (and an untrained textcat)."""
+def blank_pipeline(with_textcat: bool = False, with_acts: bool = False) -> Language:
+    """A blank English pipeline: tokenizer, sentencizer, cue matcher (and an empty act model or textcat)."""
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("rapport_cues")
     if with_textcat:
         nlp.add_pipe("textcat", config={"model": TEXTCAT_MODEL, "threshold": 0.0})
+    if with_acts:
+        nlp.add_pipe("rapport_acts")
     return nlp

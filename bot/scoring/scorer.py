@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import spacy
 from spacy.language import Language
@@ -69,6 +69,7 @@ class TurnScore:
     dimensions: dict[str, Dimension]
     tip: dict[str, str]
     emotion: str | None  # emotion family read in the previous patient line
+    codes: dict[str, str] = field(default_factory=dict)  # calibrated model's codes (rapport calibrate)
 
     @property
     def act_names(self) -> set[str]:
@@ -85,7 +86,10 @@ class TurnScore:
         acts = [{"act": a.name, "label": label(a.name), **_span(a)} for a in self.acts]
         cues = [{"cue": c.name, "label": label(c.name), **_span(c)} for c in self.cues]
         dims = {name: asdict(dim) for name, dim in self.dimensions.items()}
-        return {"acts": acts, "cues": cues, "dimensions": dims, "tip": self.tip, "emotion": self.emotion}
+        out = {"acts": acts, "cues": cues, "dimensions": dims, "tip": self.tip, "emotion": self.emotion}
+        if self.codes:
+            out["codes"] = dict(self.codes)
+        return out
 
 
 def _span(d: Detection) -> dict[str, Any]:
@@ -120,7 +124,10 @@ class Scorer:
             self.nlp = spacy.load(self.model_dir)
         else:
             self.nlp = _pipeline.blank_pipeline()
-        self._textcat = self.nlp.get_pipe("textcat") if "textcat" in self.nlp.pipe_names else None
+        names = self.nlp.pipe_names
+        self._textcat = self.nlp.get_pipe("textcat") if "textcat" in names else None  # model folders before 0.2
+        self._acts = _component(self.nlp, "rapport_acts", _pipeline.ActModel)
+        self._codes = _component(self.nlp, "rapport_codes", _pipeline.CodeModel)
         self._sentencizer = self.nlp.get_pipe("sentencizer")
         self._cues = self.nlp.get_pipe("rapport_cues")
         # One pattern per emotion family, compiled once: it is matched against every patient line.
@@ -135,7 +142,11 @@ class Scorer:
         doc = self._cues(self._sentencizer(doc))
         sents = list(doc.sents)
         predictions: list[tuple[str, float] | None] = [None] * len(sents)
-        if self._textcat is not None and sents:
+        threshold = MODEL_THRESHOLD
+        if self._acts is not None and self._acts.model is not None:
+            threshold = self._acts.threshold
+            predictions = [self._acts.predict(s.text) for s in sents]
+        elif self._textcat is not None and sents:
             sent_docs = [s.as_doc() for s in sents]
             for i, sdoc in enumerate(self._textcat.pipe(sent_docs)):
                 if sdoc.cats:
@@ -159,7 +170,7 @@ class Scorer:
             start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
             whole = Detection("", start, start + len(sent_text), sent_text, "model", i)
             pred = predictions[i]
-            if pred and pred[1] >= MODEL_THRESHOLD and pred[0] not in found:
+            if pred and pred[1] >= threshold and pred[0] not in found:
                 found[pred[0]] = Detection(pred[0], whole.start, whole.end, whole.text, "model", i)
             if not found and any(c.name == "bad_news" and c.sentence == i for c in cues):
                 # A plain statement of the news is information even when the classifier hesitates.
@@ -207,11 +218,40 @@ class Scorer:
         cues.extend(_extra_jargon(norm, extra_jargon, {(c.start, c.end) for c in cues}))
         if not acts and nlu_intent and nlu_intent[0] in ACTS and nlu_intent[1] >= 0.5:
             acts.append(Detection(nlu_intent[0], 0, len(norm.rstrip()), norm.rstrip(), "nlu", 0))
+        codes: dict[str, str] = {}
+        if self._codes is not None and self._codes.heads:
+            codes = self._codes.predict(norm, context, [a.name for a in acts])
+            acts = self._apply_codes(norm, codes, acts)
         emotion = self.emotion_in(context)
         names = {a.name for a in acts}
         dims = {dim: _dimension(dim, acts, cues, emotion) for dim in DIMENSIONS}
         tip = choose_tip(names, {c.name for c in cues}, emotion, set(previous_acts))
-        return TurnScore(acts=acts, cues=cues, dimensions=dims, tip=tip, emotion=emotion)
+        return TurnScore(acts=acts, cues=cues, dimensions=dims, tip=tip, emotion=emotion, codes=codes)
+
+    def _apply_codes(self, text: str, codes: dict[str, str], acts: list[Detection]) -> list[Detection]:
+        """Acts that the calibrated codes mean, on the whole reply; they replace the classifier's if asked."""
+        assert self._codes is not None
+        heads = {k: h for k, h in self._codes.heads.items() if k in codes}
+        if any(h.replaces_model_acts for h in heads.values()):
+            acts = [a for a in acts if a.source != "model"]
+        body = text.strip()
+        start = len(text) - len(text.lstrip())
+        have = {a.name for a in acts}
+        for key, head in heads.items():
+            for name in head.acts.get(codes[key], []):
+                if name in ACTS and name not in have:
+                    have.add(name)
+                    acts.append(Detection(name, start, start + len(body), body, "model", 0))
+        return acts
+
+
+_T = TypeVar("_T")
+
+
+def _component(nlp: Language, name: str, kind: type[_T]) -> _T | None:
+    """The pipeline's component of that name, if it has one of that kind."""
+    pipe = nlp.get_pipe(name) if name in nlp.pipe_names else None
+    return pipe if isinstance(pipe, kind) else None
 
 
 def _dedupe(cues: list[Detection]) -> list[Detection]:

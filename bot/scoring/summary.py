@@ -184,3 +184,5 @@ def _turn_pick(turn: dict[str, Any]) -> dict[str, Any]:
         "tip": score["tip"]["text"],
         "alternative": score["tip"]["alternative"],
     }
+
+QUALITY_KEY = "mi_consistency"

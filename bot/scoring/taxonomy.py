@@ -160,3 +160,50 @@ def label(name: str) -> str:
     if name in ACTS:
         return ACTS[name].label
     return CUE_LABELS.get(name, name.replace("_", " "))
+
+
+# AnnoMI's four therapist behaviours (Wu et al. 2022) for each act: how the scorer is compared with human MI
+# coders (docs/scoring.md, "Mapping to AnnoMI"). Affirming, respecting, supporting, autonomy statements,
+# reassurance, blame and greetings have no AnnoMI code of their own and fall under "other".
+ANNOMI_BEHAVIOUR: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "open_question",
+            "closed_question",
+            "nurse_explore",
+            "perception_check",
+            "invitation",
+            "check_understanding",
+            "decision_talk",
+        ),
+        "question",
+    ),
+    **dict.fromkeys(
+        ("simple_reflection", "complex_reflection", "summarise", "nurse_name", "nurse_understand"), "reflection"
+    ),
+    **dict.fromkeys(
+        (
+            "give_information",
+            "advise_without_permission",
+            "persuade_warn",
+            "option_talk",
+            "team_talk",
+            "warning_shot",
+            "rescue_take_over",
+            "seek_collaboration",
+        ),
+        "therapist_input",
+    ),
+    **dict.fromkeys(
+        (
+            "affirm_strength",
+            "nurse_respect",
+            "nurse_support",
+            "emphasise_autonomy",
+            "premature_reassurance",
+            "confront_blame",
+            "greet_introduce",
+        ),
+        "other",
+    ),
+}

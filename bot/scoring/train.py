@@ -1,8 +1,9 @@
 """Train the scorer's act classifier on NLU examples written for this project.
 
 The examples live in Rasa NLU YAML (``data/nlu``) so the Rasa intents and the scorer share one taxonomy;
-this module reads that YAML itself and never imports Rasa. Training is seeded, so the same data gives the
-same model.
+this module reads that YAML itself and never imports Rasa. The classifier is ``rapport_acts``: logistic
+regression over word and character n-grams (``bot.scoring.linear``), which is deterministic, so the same data
+gives the same model.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ from typing import Any
 
 import spacy
 import yaml
-from spacy.training import Example
-from spacy.util import fix_random_seed, minibatch
 
-from bot.scoring.pipeline import blank_pipeline
+from bot.scoring import linear
+from bot.scoring.pipeline import ActModel, blank_pipeline
 from bot.scoring.taxonomy import CLINICAL_ACTS
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,13 @@ def data_fingerprint(files: Sequence[Path]) -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     digest.update(Path(__file__).read_bytes())
+    digest.update(Path(linear.__file__).read_bytes())
     return digest.hexdigest()[:16]
+
+
+# The sentence classifier's settings: no context features, because the NLU examples are single replies.
+ACT_FEATURES = linear.FeatureConfig(context=False, dense=False)
+ACT_C = 10.0
 
 
 def train_act_model(
@@ -64,31 +70,21 @@ def train_act_model(
     epochs: int = 12,
     seed: int = 13,
 ) -> spacy.language.Language:
-    """Fit the textcat on the given pairs; pairs whose label is not in ``labels`` are ignored."""
-    fix_random_seed(seed)
-    rng = random.Random(seed)
-    nlp = blank_pipeline(with_textcat=True)
-    textcat = nlp.get_pipe("textcat")
-    for name in labels:
-        textcat.add_label(name)  # type: ignore[attr-defined]
+    """Fit the act classifier on the given pairs; pairs whose label is not in ``labels`` are ignored.
+
+    ``epochs`` and ``seed`` are kept for the command line: the solver is deterministic and runs to convergence.
+    """
     wanted = set(labels)
-    examples = []
-    for text, intent in pairs:
-        if intent not in wanted:
-            continue
-        doc = nlp.make_doc(text)
-        cats = {name: float(name == intent) for name in labels}
-        examples.append(Example.from_dict(doc, {"cats": cats}))
-    if not examples:
+    kept = [(text, intent) for text, intent in pairs if intent in wanted]
+    if not kept:
         raise ValueError("no training examples for the scorer's act labels")
-    with nlp.select_pipes(enable=["textcat"]):
-        optimizer = nlp.initialize(lambda: examples)
-        for epoch in range(epochs):
-            rng.shuffle(examples)
-            losses: dict[str, float] = {}
-            for batch in minibatch(examples, size=16):
-                nlp.update(batch, sgd=optimizer, losses=losses, drop=0.1)
-            log.info("epoch %d loss %.3f", epoch, losses.get("textcat", 0.0))
+    feats = [linear.extract(text, ACT_FEATURES) for text, _ in kept]
+    model = linear.fit(feats, [intent for _, intent in kept], ACT_FEATURES, c=ACT_C, min_df=1, label_order=labels)
+    nlp = blank_pipeline(with_acts=True)
+    component = nlp.get_pipe("rapport_acts")
+    assert isinstance(component, ActModel)
+    component.model = model
+    log.info("act classifier: %d examples, %d features", len(kept), len(model.vocab))
     return nlp
 
 
@@ -104,7 +100,7 @@ def train_from_dir(data_dir: Path, out_dir: Path, epochs: int = 12, seed: int = 
         "fingerprint": data_fingerprint(files),
         "examples": sum(1 for _, intent in pairs if intent in CLINICAL_ACTS),
         "labels": list(CLINICAL_ACTS),
-        "epochs": epochs,
+        "classifier": "rapport_acts (logistic regression, word 1-2-grams + char 2-5-grams)",
         "seed": seed,
         "train_seconds": round(time.perf_counter() - started, 2),
         "source": str(data_dir),
@@ -137,11 +133,11 @@ def cross_validate(
         train = [p for j, f in enumerate(fold_of) if j != k for p in f]
         nlp = train_act_model(train, epochs=epochs, seed=seed)
         scorer = Scorer(nlp=nlp)
-        textcat = nlp.get_pipe("textcat")
+        classifier = nlp.get_pipe("rapport_acts")
+        assert isinstance(classifier, ActModel)
         for text, act in fold_of[k]:
-            cats = textcat(nlp.make_doc(text)).cats
             gold.append(act)
-            top.append(max(cats.items(), key=lambda kv: kv[1])[0])
+            top.append(classifier.predict(text)[0])
             found_hits += act in scorer.score(text).act_names
     return {
         "folds": folds,

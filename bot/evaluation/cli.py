@@ -1,0 +1,168 @@
+"""``rapport eval`` and ``rapport calibrate``: argparse wiring; ``bot/cli.py`` calls :func:`add_commands`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("rapport")
+
+
+def _out(text: str = "") -> None:
+    """The command's own answer goes to stdout; diagnostics go to logging (stderr)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _scorer(model: str | None) -> Any:
+    from bot.runtime import skip_tensorflow_probe
+
+    skip_tensorflow_probe()
+    from bot.scoring import Scorer
+
+    return Scorer(model)
+
+
+def _table(rows: list[tuple[str, Any]]) -> None:
+    for name, value in rows:
+        _out(f"{name:<28} {value}")
+
+
+def _show_annomi(report: dict[str, Any]) -> None:
+    _table(
+        [
+            ("therapist utterances", report["utterances"]),
+            ("sessions", report["sessions"]),
+            ("behaviour macro-F1", report["macro_f1"]),
+            ("behaviour accuracy", report["accuracy"]),
+            *[(f"  F1 {k}", v) for k, v in report["per_class_f1"].items()],
+            ("reflection simple/complex F1", report["reflection_subtype_f1"]),
+            ("question open/closed F1", report["question_subtype_f1"]),
+            (f"session AUC ({report['session_score']})", report["session_auc"]),
+            ("utterances per second", report["utterances_per_s"]),
+        ]
+    )
+    labels = report["confusion"]["labels"]
+    _out("confusion (rows gold, columns predicted): " + ", ".join(labels))
+    for label, row in zip(labels, report["confusion"]["rows_gold_columns_predicted"], strict=True):
+        _out(f"  {label:<16} " + " ".join(f"{n:>5}" for n in row))
+
+
+def _show_epitome(report: dict[str, Any]) -> None:
+    for key, name in (("er", "emotional reactions"), ("ip", "interpretations"), ("ex", "explorations")):
+        if f"{key}_macro_f1" in report:
+            per = ", ".join(f"{lvl}: {f1}" for lvl, f1 in report[f"{key}_per_level_f1"].items())
+            _out(
+                f"{name:<20} macro-F1 {report[f'{key}_macro_f1']:.3f}  accuracy {report[f'{key}_accuracy']:.3f}"
+                f"  (F1 by level {per}; {report[f'{key}_pairs']} pairs)"
+            )
+    if report.get("responses_per_s"):
+        _out(f"responses per second {report['responses_per_s']}")
+
+
+def cmd_eval_annomi(args: argparse.Namespace) -> int:
+    from bot.evaluation.annomi import read_annomi
+    from bot.evaluation.evaluate import evaluate_annomi
+
+    try:
+        scorer = _scorer(args.model)
+        report = evaluate_annomi(scorer, read_annomi(args.file))
+    except (FileNotFoundError, ValueError) as exc:
+        log.error("%s", exc)
+        return 2
+    if args.json:
+        _out(json.dumps(report))
+    else:
+        _show_annomi(report)
+    return 0
+
+
+def cmd_eval_epitome(args: argparse.Namespace) -> int:
+    from bot.evaluation.epitome import read_epitome
+    from bot.evaluation.evaluate import evaluate_epitome
+
+    try:
+        scorer = _scorer(args.model)
+        report = evaluate_epitome(scorer, read_epitome(args.dir))
+    except (FileNotFoundError, ValueError) as exc:
+        log.error("%s", exc)
+        return 2
+    if args.json:
+        _out(json.dumps(report))
+    else:
+        _show_epitome(report)
+    return 0
+
+
+def _calibrate(
+    args: argparse.Namespace, run: Callable[[], dict[str, Any]], show: Callable[[dict[str, Any]], None]
+) -> int:
+    try:
+        meta = run()
+    except (FileNotFoundError, ValueError) as exc:
+        log.error("%s", exc)
+        return 2
+    _out(f"Calibrated model written to {args.out} ({meta['examples']} examples, {meta['train_seconds']} s).")
+    _out(f"Use it with RAPPORT_SCORER_MODEL={args.out} or --model {args.out}.")
+    if meta["cv_estimate"]:
+        _out(f"Cross-validated estimate ({meta['cv_folds']} folds by conversation):")
+        show(meta["cv_estimate"])
+        _out(json.dumps(meta["cv_estimate"]))
+    return 0
+
+
+def cmd_calibrate_annomi(args: argparse.Namespace) -> int:
+    from bot.evaluation.annomi import read_annomi
+    from bot.evaluation.calibrate import calibrate_annomi
+
+    def run() -> dict[str, Any]:
+        _scorer(args.base)  # fails early and clearly when there is no base model
+        return calibrate_annomi(read_annomi(args.file), Path(args.out), args.base, args.folds, str(args.file))
+
+    return _calibrate(args, run, _show_annomi)
+
+
+def cmd_calibrate_epitome(args: argparse.Namespace) -> int:
+    from bot.evaluation.calibrate import calibrate_epitome
+    from bot.evaluation.epitome import read_epitome
+
+    def run() -> dict[str, Any]:
+        _scorer(args.base)
+        return calibrate_epitome(read_epitome(args.dir), Path(args.out), args.base, args.folds, str(args.dir))
+
+    return _calibrate(args, run, _show_epitome)
+
+
+def add_commands(sub: Any) -> None:
+    """Add ``eval`` and ``calibrate`` to the ``rapport`` command's subparsers."""
+    model_help = "scorer model folder (default: models/scorer or RAPPORT_SCORER_MODEL)"
+    ev = sub.add_parser("eval", help="measure the scorer against human-coded data (AnnoMI, EPITOME)")
+    ev_sub = ev.add_subparsers(dest="eval_command", required=True)
+    annomi = ev_sub.add_parser("annomi", help="AnnoMI-format CSV: therapist behaviours and session quality")
+    annomi.add_argument("file", help="AnnoMI CSV (full or simple format)")
+    annomi.add_argument("--model", help=model_help)
+    annomi.add_argument("--json", action="store_true", help="print the figures as one JSON object (last line)")
+    annomi.set_defaults(func=cmd_eval_annomi)
+    epitome = ev_sub.add_parser("epitome", help="EPITOME folder: empathy mechanisms, levels 0-2")
+    epitome.add_argument("dir", help="folder with *emotional-reactions*, *interpretations*, *explorations* CSVs")
+    epitome.add_argument("--model", help=model_help)
+    epitome.add_argument("--json", action="store_true", help="print the figures as one JSON object (last line)")
+    epitome.set_defaults(func=cmd_eval_epitome)
+
+    cal = sub.add_parser("calibrate", help="train the scorer's statistical part on your own coded data")
+    cal_sub = cal.add_subparsers(dest="calibrate_command", required=True)
+    for name, target, what, func in (
+        ("annomi", "file", "AnnoMI CSV (full or simple format)", cmd_calibrate_annomi),
+        ("epitome", "dir", "folder with the three EPITOME CSVs", cmd_calibrate_epitome),
+    ):
+        parser = cal_sub.add_parser(name, help=f"calibrate on an {what}")
+        parser.add_argument(target, help=what)
+        parser.add_argument("--out", required=True, help="model folder to write")
+        parser.add_argument("--base", help="model folder to start from (default: the shipped models/scorer)")
+        parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (0 or 1: none)")
+        parser.set_defaults(func=func)
