@@ -32,6 +32,25 @@ _OPEN_START = re.compile(
     re.I,
 )
 _QUESTION_ACTS = {"open_question", "closed_question"}
+# A statement about the other person's experience, in their terms: the shape of a reflection (MITI).
+_REFLECTION_START = re.compile(
+    r"^\W*(?:(?:so|and|okay|ok|right|yeah|mm-hmm|mhm|sure|well|hmm),?\s+)*"
+    r"(?:(?:it\s+)?(?:sounds|seems|looks|feels)\s+(?:like|as if|as though)|you(?:'re|'ve|'d|'ll)?\b|your\b|"
+    r"part of you|on the one hand|for you\b)",
+    re.I,
+)
+# Acts the classifier often guesses, unsure, for a reflection: the reflection's shape wins below p = 0.5.
+_UNSURE_OVERRIDDEN = frozenset(
+    {
+        "confront_blame",
+        "premature_reassurance",
+        "nurse_respect",
+        "affirm_strength",
+        "nurse_support",
+        "emphasise_autonomy",
+    }
+)
+_DIRECTIVE = re.compile(r"\b(?:should|shouldn't|must|need to|needs to|have to|has to|ought to|got to|gotta)\b", re.I)
 
 
 @dataclass
@@ -170,21 +189,38 @@ class Scorer:
             start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
             whole = Detection("", start, start + len(sent_text), sent_text, "model", i)
             pred = predictions[i]
-            if pred and pred[1] >= threshold and pred[0] not in found:
+            overridden = pred is not None and pred[0] in _UNSURE_OVERRIDDEN and pred[1] < 0.5
+            overridden = overridden and _is_reflection_shape(sent_text)
+            if pred and pred[1] >= threshold and pred[0] not in found and not overridden:
                 found[pred[0]] = Detection(pred[0], whole.start, whole.end, whole.text, "model", i)
             if not found and any(c.name == "bad_news" and c.sentence == i for c in cues):
                 # A plain statement of the news is information even when the classifier hesitates.
                 found["give_information"] = Detection("give_information", whole.start, whole.end, whole.text, "rule", i)
+            if not found and not sent_text.endswith("?"):
+                shape = _statement_shape(sent_text)
+                if shape:
+                    found[shape] = Detection(shape, whole.start, whole.end, sent_text, "rule", i)
             self._question_shape(sent_text, whole, found)
             acts.extend(found.values())
         return acts, _dedupe(cues)
 
     @staticmethod
     def _question_shape(sent_text: str, whole: Detection, found: dict[str, Detection]) -> None:
-        """A sentence ending in '?' is a question; its wording decides open or closed (MITI)."""
+        """A sentence ending in '?' is a question; its wording decides open or closed (MITI).
+
+        A statement in the other person's terms said with a rising voice ("So you're not sure yet?") is a
+        reflection, as MITI codes it, unless something in it was already found to be a question.
+        """
         if not sent_text.endswith("?"):
             return
         kind = "open_question" if _OPEN_START.search(sent_text) else "closed_question"
+        asked = any(n in ACTS and ACTS[n].question for n in found)
+        if kind == "closed_question" and not asked and _is_reflection_shape(sent_text):
+            found.setdefault(
+                "simple_reflection",
+                Detection("simple_reflection", whole.start, whole.end, whole.text, "rule", whole.sentence),
+            )
+            return
         other = ({"open_question", "closed_question"} - {kind}).pop()
         if other in found and found[other].source == "model":
             del found[other]
@@ -243,6 +279,24 @@ class Scorer:
                     have.add(name)
                     acts.append(Detection(name, start, start + len(body), body, "model", 0))
         return acts
+
+
+def _is_reflection_shape(sentence: str) -> bool:
+    """A declarative sentence of at least four words framed in the other person's terms, not a directive."""
+    return (
+        len(sentence.split()) >= 4
+        and _REFLECTION_START.search(sentence) is not None
+        and _DIRECTIVE.search(sentence) is None
+    )
+
+
+def _statement_shape(sentence: str) -> str | None:
+    """A statement the classifier left uncoded: a reflection by its framing, or information by its length."""
+    if _is_reflection_shape(sentence):
+        return "simple_reflection"
+    if len(sentence.split()) >= 8 and _DIRECTIVE.search(sentence) is None:
+        return "give_information"
+    return None
 
 
 _T = TypeVar("_T")

@@ -15,6 +15,8 @@ MITI_THRESHOLDS = {
     "reflection_to_question": {"fair": 1.0, "good": 2.0},
     "percent_complex": {"fair": 40.0, "good": 50.0},
 }
+# The session's single quality figure (in ``miti``): MI-consistent moves minus telling and confronting, per turn.
+QUALITY_KEY = "mi_consistency"
 MITI_NOTE = (
     "Thresholds are expert opinion from the MITI 4.2.1 manual (Moyers, Manuel & Ernst), not norms; "
     "they describe counselling sessions, so read them as a guide in other conversations."
@@ -38,8 +40,13 @@ def _total(score: dict[str, Any]) -> int:
 
 
 def miti_metrics(scores: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Counts per MITI code across the session and the two ratio metrics with their bands."""
-    q = oq = sr = cr = adherent = non_adherent = 0
+    """Counts per MITI code across the session, the two ratio metrics with their bands, and MI consistency.
+
+    ``mi_consistency`` is (reflections + MI-adherent - MI-non-adherent - giving information) per scored turn:
+    listening moves up, telling and confronting down (the righting reflex). It is Rapport's summary, not a
+    MITI score; docs/scoring.md gives its measured agreement with expert session ratings (AnnoMI).
+    """
+    q = oq = sr = cr = adherent = non_adherent = info = 0
     for score in scores:
         for act in score.get("acts", []):
             meta = ACTS.get(act["act"])
@@ -51,6 +58,7 @@ def miti_metrics(scores: Sequence[dict[str, Any]]) -> dict[str, Any]:
             cr += int(meta.reflection == "complex")
             adherent += int(meta.mi_adherent)
             non_adherent += int(meta.mi_non_adherent)
+            info += int(act["act"] == "give_information")
     r2q = round((sr + cr) / q, 2) if q else None
     pct = round(100.0 * cr / (sr + cr), 1) if (sr + cr) else None
     return {
@@ -62,6 +70,8 @@ def miti_metrics(scores: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "percent_complex": pct,
         "mi_adherent": adherent,
         "mi_non_adherent": non_adherent,
+        "giving_information": info,
+        QUALITY_KEY: round((sr + cr + adherent - non_adherent - info) / len(scores), 3) if scores else None,
         "bands": {
             "reflection_to_question": _band(r2q, MITI_THRESHOLDS["reflection_to_question"]),
             "percent_complex": _band(pct, MITI_THRESHOLDS["percent_complex"]),
@@ -184,5 +194,3 @@ def _turn_pick(turn: dict[str, Any]) -> dict[str, Any]:
         "tip": score["tip"]["text"],
         "alternative": score["tip"]["alternative"],
     }
-
-QUALITY_KEY = "mi_consistency"
