@@ -104,6 +104,10 @@
       ['MI-non-adherent (confront, persuade)', String(m.mi_non_adherent != null ? m.mi_non_adherent : '—'), '—', '—',
         h('span', { class: 'band band-none' }, 'count; lower is better')]
     ];
+    if (m.mi_consistency != null) {
+      rows.push(['MI consistency per turn (Rapport\'s session figure, not a MITI score)', R.formatNumber(m.mi_consistency, 2) || '—', '—', '—',
+        h('span', { class: 'band band-none', title: 'Listening moves up, telling and confronting down; its agreement with expert session ratings is in docs/scoring.md' }, 'higher is better')]);
+    }
     var tbody = h('tbody');
     rows.forEach(function (r) {
       tbody.appendChild(h('tr', null, h('th', { scope: 'row' }, r[0]), h('td', { class: 'num' }, r[1]),
