@@ -16,7 +16,16 @@ import pytest
 from bot.cli import main
 from bot.evaluation import mapping
 from bot.evaluation.annomi import has_subtypes, read_annomi
-from bot.evaluation.calibrate import calibrate_annomi, calibrate_epitome, folds_by_group
+from bot.evaluation.calibrate import (
+    Example,
+    _base_nlp,
+    annomi_specs,
+    calibrate_annomi,
+    calibrate_epitome,
+    folds_by_group,
+    train_annomi_heads,
+    with_heads,
+)
 from bot.evaluation.epitome import find_files, read_epitome
 from bot.evaluation.evaluate import evaluate_annomi, evaluate_epitome
 from bot.evaluation.metrics import auc, confusion, macro_f1, per_class_f1
@@ -194,6 +203,32 @@ def test_folds_keep_each_group_whole_and_are_seeded() -> None:
     assert folds == folds_by_group(groups, 3)
 
 
+def test_annomi_heads_keep_their_gates_on_disk(tmp_path: Path) -> None:
+    lines = {
+        "reflection": "So you feel stuck at work",
+        "question": "What would help you most",
+        "therapist_input": "The clinic opens at nine on weekdays",
+        "other": "Mm-hmm",
+    }
+    examples = [
+        Example(
+            f"{line} {i}.",
+            "I don't know.",
+            (),
+            {"behaviour": code, **({"reflection": ("simple", "complex")[i % 2]} if code == "reflection" else {})},
+            str(i % 3),
+        )
+        for i in range(6)
+        for code, line in lines.items()
+    ]
+    heads = train_annomi_heads(examples, annomi_specs(True))
+    assert heads["behaviour"].model.config.word_trigrams
+    with_heads(_base_nlp(None), heads, "test").to_disk(tmp_path / "m")
+    loaded = Scorer(tmp_path / "m").nlp.get_pipe("rapport_codes").heads
+    assert loaded["behaviour"].gate is None
+    assert loaded["reflection"].gate == ("behaviour", "reflection")  # a subtype is only given to its behaviour
+
+
 # -- command line -------------------------------------------------------------------------------------------
 def test_eval_annomi_json_last_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write_csv(tmp_path / "s.csv", synthetic_sessions(n=4, turns=6))
@@ -273,7 +308,7 @@ def test_floors_shipped_model_on_epitome(scorer: Scorer) -> None:
 @needs_data
 def test_floors_calibration_estimates(tmp_path: Path) -> None:
     meta = calibrate_annomi(read_annomi(EVAL / "AnnoMI-full-dev.csv"), tmp_path / "annomi", folds=5)
-    assert meta["cv_estimate"]["macro_f1"] >= 0.71
+    assert meta["cv_estimate"]["macro_f1"] >= 0.725
     epi = calibrate_epitome(read_epitome(EVAL), tmp_path / "epitome", folds=5)["cv_estimate"]
     assert epi["er_macro_f1"] >= 0.66
     assert epi["ip_macro_f1"] >= 0.50

@@ -41,6 +41,8 @@ class FeatureConfig:
     context: bool = False  # previous patient/client line: its words and its overlap with the reply
     context_scale: float = 0.5
     dense: bool = True  # length, question marks, position, continuation, acts found by the rules
+    word_trigrams: bool = False  # word 3-grams of the reply as well as 1- and 2-grams
+    context_bigrams: bool = False  # word 2-grams of the previous line as well as its words (needs ``context``)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -82,6 +84,8 @@ def extract(
     toks = tokens(low)
     grams = ["w" + t for t in toks]
     grams += ["w" + a + " " + b for a, b in zip(["<s>", *toks], [*toks, "</s>"], strict=True)]
+    if cfg.word_trigrams:
+        grams += _ngrams("w", toks, 3)
     words = _WORD.findall(low)
     for word in words:
         grams += _char_grams(word, cfg.char_min, cfg.char_max)
@@ -101,6 +105,8 @@ def extract(
         ctx = (context or "").lower()
         ctx_words = _WORD.findall(ctx)
         grams += ["x" + w for w in ctx_words]
+        if cfg.context_bigrams:
+            grams += _ngrams("x", tokens(ctx), 2)
         if cfg.dense:
             mine = {w for w in words if w not in _STOP}
             theirs = {w for w in ctx_words if w not in _STOP}
@@ -110,6 +116,12 @@ def extract(
             dense["dctxq"] = float(ctx.strip().endswith("?"))
             dense["dctxlen" + str(_bucket(len(ctx_words), (0, 2, 5, 12, 30)))] = 1.0
     return Features(frozenset(grams), {k: v for k, v in dense.items() if v})
+
+
+def _ngrams(block: str, toks: Sequence[str], n: int) -> list[str]:
+    """Word ``n``-grams with sentence boundary marks, as features of ``block``."""
+    padded = ["<s>", *toks, "</s>"]
+    return [block + " ".join(padded[i : i + n]) for i in range(len(padded) - n + 1)]
 
 
 @dataclass

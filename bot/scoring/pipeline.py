@@ -159,7 +159,7 @@ class CodeModel:
         folder.mkdir(parents=True, exist_ok=True)
         meta = {
             "source": self.source,
-            "heads": {k: {"acts": h.acts, "replaces_model_acts": h.replaces_model_acts} for k, h in self.heads.items()},
+            "heads": {k: h.spec() for k, h in self.heads.items()},  # the gate too: subtype heads stay gated
         }
         (folder / "heads.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         for key, head in self.heads.items():
