@@ -292,8 +292,8 @@ needs_data = pytest.mark.skipif(
 def test_floors_shipped_model_on_annomi(scorer: Scorer) -> None:
     report = evaluate_annomi(scorer, read_annomi(EVAL / "AnnoMI-full-dev.csv"))
     assert report["utterances"] == 2606
-    assert report["macro_f1"] >= 0.62
-    assert report["session_auc"] >= 0.80
+    assert report["macro_f1"] >= 0.66
+    assert report["session_auc"] >= 0.92
     assert report["question_subtype_f1"] >= 0.55
     assert report["utterances_per_s"] >= 300  # shared CI machine; ~1,000-1,700 measured on a quiet core
 

@@ -20,7 +20,8 @@ from spacy.language import Language
 
 from bot.scoring import pipeline as _pipeline  # registers the rapport_cues factory
 from bot.scoring.feedback import choose_tip
-from bot.scoring.taxonomy import ACTS, BASE, CUE_WEIGHTS, DIMENSIONS, EMPATHIC_ACTS, MAX_SCORE, label
+from bot.scoring.linear import _STOP, _WORD
+from bot.scoring.taxonomy import ACTS, ANNOMI_BEHAVIOUR, BASE, CUE_WEIGHTS, DIMENSIONS, EMPATHIC_ACTS, MAX_SCORE, label
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,8 @@ _REFLECTION_START = re.compile(
     r"part of you|on the one hand|for you\b)",
     re.I,
 )
-# Acts the classifier often guesses, unsure, for a reflection: the reflection's shape wins below p = 0.5.
+# Acts the classifier often guesses, unsure, for a reflection: the reflection's shape wins below p = 0.5 (a
+# statement merely about "you" does not overrule blame, which is addressed to "you" by nature).
 _UNSURE_OVERRIDDEN = frozenset(
     {
         "confront_blame",
@@ -51,6 +53,25 @@ _UNSURE_OVERRIDDEN = frozenset(
     }
 )
 _DIRECTIVE = re.compile(r"\b(?:should|shouldn't|must|need to|needs to|have to|has to|ought to|got to|gotta)\b", re.I)
+# Suggestions ("you could try", "make sure"): telling the other person what to do, not reflecting (MITI: advise).
+_SUGGESTION = re.compile(
+    r"\b(?:you|we) (?:could|might|may want)\b|\byou can (?!'t|not)|\bmake sure\b|\btry (?:to|and)\b|"
+    r"\b(?:suggest|recommend|advise)\b|\bwhy don't you\b|\bit'?s important\b|\bit would be (?:good|best|helpful)\b",
+    re.I,
+)
+# Whose experience a statement is about: the other person's (second person) or the speaker's own (first).
+_SECOND_PERSON = re.compile(r"\b(?:you|your|yours|yourself|you're|you've|you'd|you'll)\b", re.I)
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|me|my|we|we're|we've|we'll|our|us|let's)\b", re.I)
+# Backchannels and acknowledgements ("Okay.", "Mm-hmm, right."): MITI codes no behaviour in them.
+_BACKCHANNEL = re.compile(
+    r"^\W*(?:(?:yes|yeah|yep|yup|no|nope|okay|ok|right|all right|alright|mm-hmm|mm|hmm|mhm|uh-huh|uh|um|so|and|"
+    r"but|well|sure|great|good|fine|cool|oh|ah|wow|exactly|absolutely|definitely|totally|indeed|really|i see|"
+    r"gotcha|got it|thank you|thanks|perfect|excellent|fantastic|nice|awesome|true|of course)\W*)+$",
+    re.I,
+)
+# A reply that mostly repeats the client's own words (at least this share of its content words) repeats them
+# back: a simple reflection in MITI, when nothing else in it is a question, a reflection or telling.
+ECHO_SHARE = 0.5
 
 
 @dataclass
@@ -190,8 +211,10 @@ class Scorer:
             whole = Detection("", start, start + len(sent_text), sent_text, "model", i)
             pred = predictions[i]
             overridden = pred is not None and pred[0] in _UNSURE_OVERRIDDEN and pred[1] < 0.5
-            overridden = overridden and _is_reflection_shape(sent_text)
-            if pred and pred[1] >= threshold and pred[0] not in found and not overridden:
+            about = _is_about_client(sent_text) and pred is not None and pred[0] != "confront_blame"
+            overridden = overridden and (_is_reflection_shape(sent_text) or about)
+            trusted = pred is not None and pred[1] >= threshold and not _BACKCHANNEL.match(sent_text)
+            if pred and trusted and pred[0] not in found and not overridden:
                 found[pred[0]] = Detection(pred[0], whole.start, whole.end, whole.text, "model", i)
             if not found and any(c.name == "bad_news" and c.sentence == i for c in cues):
                 # A plain statement of the news is information even when the classifier hesitates.
@@ -254,6 +277,10 @@ class Scorer:
         cues.extend(_extra_jargon(norm, extra_jargon, {(c.start, c.end) for c in cues}))
         if not acts and nlu_intent and nlu_intent[0] in ACTS and nlu_intent[1] >= 0.5:
             acts.append(Detection(nlu_intent[0], 0, len(norm.rstrip()), norm.rstrip(), "nlu", 0))
+        if context and _is_echo(norm, normalise(context), acts):
+            body = norm.strip()
+            start = len(norm) - len(norm.lstrip())
+            acts.append(Detection("simple_reflection", start, start + len(body), body, "rule", 0))
         codes: dict[str, str] = {}
         if self._codes is not None and self._codes.heads:
             codes = self._codes.predict(norm, context, [a.name for a in acts])
@@ -282,17 +309,45 @@ class Scorer:
 
 
 def _is_reflection_shape(sentence: str) -> bool:
-    """A declarative sentence of at least four words framed in the other person's terms, not a directive."""
+    """A sentence of at least four words framed in the other person's terms, not a directive or suggestion."""
     return (
         len(sentence.split()) >= 4
         and _REFLECTION_START.search(sentence) is not None
         and _DIRECTIVE.search(sentence) is None
+        and _SUGGESTION.search(sentence) is None
     )
 
 
+def _is_about_client(sentence: str) -> bool:
+    """A statement of at least four words about the other person and not the speaker, that tells them nothing
+    to do: what a reflection is about, wherever its subject comes in the sentence."""
+    return (
+        not sentence.endswith("?")
+        and len(sentence.split()) >= 4
+        and _SECOND_PERSON.search(sentence) is not None
+        and _FIRST_PERSON.search(sentence) is None
+        and _DIRECTIVE.search(sentence) is None
+        and _SUGGESTION.search(sentence) is None
+    )
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def _is_echo(reply: str, client_line: str, acts: Sequence[Detection]) -> bool:
+    """A statement whose content words (two or more) mostly come from the client's line, with no question,
+    reflection or telling found in it (only acts that MI coders file under "other")."""
+    if reply.strip().endswith("?") or any(ANNOMI_BEHAVIOUR.get(a.name, "other") != "other" for a in acts):
+        return False
+    mine = _content_words(reply)
+    return len(mine) >= 2 and len(mine & _content_words(client_line)) >= ECHO_SHARE * len(mine)
+
+
 def _statement_shape(sentence: str) -> str | None:
-    """A statement the classifier left uncoded: a reflection by its framing, or information by its length."""
-    if _is_reflection_shape(sentence):
+    """A statement the classifier left uncoded: a reflection by its framing or its subject (the other person),
+    or information by its length."""
+    if _is_reflection_shape(sentence) or _is_about_client(sentence):
         return "simple_reflection"
     if len(sentence.split()) >= 8 and _DIRECTIVE.search(sentence) is None:
         return "give_information"

@@ -15,7 +15,7 @@ MITI_THRESHOLDS = {
     "reflection_to_question": {"fair": 1.0, "good": 2.0},
     "percent_complex": {"fair": 40.0, "good": 50.0},
 }
-# The session's single quality figure (in ``miti``): MI-consistent moves minus telling and confronting, per turn.
+# The session's single quality figure (in ``miti``): the net share of coded acts that are MI-consistent.
 QUALITY_KEY = "mi_consistency"
 MITI_NOTE = (
     "Thresholds are expert opinion from the MITI 4.2.1 manual (Moyers, Manuel & Ernst), not norms; "
@@ -42,16 +42,19 @@ def _total(score: dict[str, Any]) -> int:
 def miti_metrics(scores: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Counts per MITI code across the session, the two ratio metrics with their bands, and MI consistency.
 
-    ``mi_consistency`` is (reflections + MI-adherent - MI-non-adherent - giving information) per scored turn:
-    listening moves up, telling and confronting down (the righting reflex). It is Rapport's summary, not a
-    MITI score; docs/scoring.md gives its measured agreement with expert session ratings (AnnoMI).
+    ``mi_consistency`` is (reflections + MI-adherent - MI-non-adherent) / all acts found, from -1 to 1: the
+    net share of the session's coded behaviour that is MI-consistent. Questions and giving information are
+    neutral, as in MITI 4.2.1, but count in the denominator, so a session that mostly asks or tells scores
+    near 0. It is Rapport's summary, not a MITI score; docs/scoring.md gives its measured agreement with
+    expert session ratings (AnnoMI).
     """
-    q = oq = sr = cr = adherent = non_adherent = info = 0
+    q = oq = sr = cr = adherent = non_adherent = info = coded = 0
     for score in scores:
         for act in score.get("acts", []):
             meta = ACTS.get(act["act"])
             if meta is None:
                 continue
+            coded += 1
             q += int(meta.question)
             oq += int(meta.question and act["act"] != "closed_question")
             sr += int(meta.reflection == "simple")
@@ -71,7 +74,7 @@ def miti_metrics(scores: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "mi_adherent": adherent,
         "mi_non_adherent": non_adherent,
         "giving_information": info,
-        QUALITY_KEY: round((sr + cr + adherent - non_adherent - info) / len(scores), 3) if scores else None,
+        QUALITY_KEY: round((sr + cr + adherent - non_adherent) / coded, 3) if coded else None,
         "bands": {
             "reflection_to_question": _band(r2q, MITI_THRESHOLDS["reflection_to_question"]),
             "percent_complex": _band(pct, MITI_THRESHOLDS["percent_complex"]),
