@@ -172,3 +172,14 @@ def test_a_topic_raised_only_to_dismiss_it_is_not_done() -> None:
     assert items["topic_family"]["status"] == "poor"
     asked = dismissive + [_turn(3, ["open_question"], "What does your family think about it?")]
     assert _items(rubrics.option5(scenario, asked, _trace([[], []])))["topic_family"]["value"] == 3
+
+
+def test_asking_permission_counts_as_seeking_collaboration_not_as_a_question() -> None:
+    from bot.scoring.summary import miti_metrics
+
+    permission = {"acts": [{"act": "seek_collaboration", "sentence": 0}, {"act": "closed_question", "sentence": 0}]}
+    plain = {"acts": [{"act": "closed_question", "sentence": 0}]}
+    two_sentences = {"acts": [{"act": "seek_collaboration", "sentence": 0}, {"act": "closed_question", "sentence": 1}]}
+    assert miti_metrics([permission])["questions"] == 0
+    assert miti_metrics([plain])["questions"] == 1
+    assert miti_metrics([two_sentences])["questions"] == 1

@@ -25,6 +25,7 @@ SPIKES_EMOTION_ACTS = {a.name for a in ACTS.values() if a.empathic and a.name.st
     "complex_reflection"
 }
 STRATEGY_ACTS = {"option_talk", "decision_talk", "team_talk"}
+PERMISSION_ACTS = {"seek_collaboration", "emphasise_autonomy"}
 
 
 def _acts(score: dict[str, Any] | None) -> set[str]:
@@ -50,13 +51,16 @@ def miti_metrics(scores: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """
     q = oq = sr = cr = adherent = non_adherent = info = coded = 0
     for score in scores:
+        # MITI codes asking permission ("Would it be OK if I...?") as seeking collaboration, not as a question.
+        seeking = {a.get("sentence") for a in score.get("acts", []) if a["act"] in PERMISSION_ACTS}
         for act in score.get("acts", []):
             meta = ACTS.get(act["act"])
             if meta is None:
                 continue
             coded += 1
-            q += int(meta.question)
-            oq += int(meta.question and act["act"] != "closed_question")
+            question = meta.question and not (act["act"] == "closed_question" and act.get("sentence") in seeking)
+            q += int(question)
+            oq += int(question and act["act"] != "closed_question")
             sr += int(meta.reflection == "simple")
             cr += int(meta.reflection == "complex")
             adherent += int(meta.mi_adherent)

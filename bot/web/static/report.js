@@ -105,7 +105,7 @@
         h('span', { class: 'band band-none' }, 'count; lower is better')]
     ];
     if (m.mi_consistency != null) {
-      rows.push(['MI consistency per turn (Rapport\'s session figure, not a MITI score)', R.formatNumber(m.mi_consistency, 2) || '—', '—', '—',
+      rows.push(['MI consistency: net share of coded acts, -1 to 1 (Rapport\'s session figure, not a MITI score)', R.formatNumber(m.mi_consistency, 2) || '—', '—', '—',
         h('span', { class: 'band band-none', title: 'Listening moves up, telling and confronting down; its agreement with expert session ratings is in docs/scoring.md' }, 'higher is better')]);
     }
     var tbody = h('tbody');
