@@ -310,6 +310,6 @@ def test_floors_calibration_estimates(tmp_path: Path) -> None:
     meta = calibrate_annomi(read_annomi(EVAL / "AnnoMI-full-dev.csv"), tmp_path / "annomi", folds=5)
     assert meta["cv_estimate"]["macro_f1"] >= 0.725
     epi = calibrate_epitome(read_epitome(EVAL), tmp_path / "epitome", folds=5)["cv_estimate"]
-    assert epi["er_macro_f1"] >= 0.66
+    assert epi["er_macro_f1"] >= 0.70
     assert epi["ip_macro_f1"] >= 0.50
-    assert epi["ex_macro_f1"] >= 0.55
+    assert epi["ex_macro_f1"] >= 0.62

@@ -24,7 +24,7 @@ from spacy.language import Language
 
 from bot.evaluation.annomi import Session, has_subtypes
 from bot.evaluation.epitome import Pair
-from bot.evaluation.evaluate import SessionRun, annomi_report, epitome_predictions, epitome_report, score_session
+from bot.evaluation.evaluate import SessionRun, annomi_report, score_session
 from bot.scoring import linear
 from bot.scoring.pipeline import CodeModel, Head
 from bot.scoring.scorer import DEFAULT_MODEL_DIR, Scorer
@@ -252,29 +252,13 @@ def calibrate_annomi(
 def calibrate_epitome(
     data: Mapping[str, Sequence[Pair]], out: Path, base: str | Path | None = None, folds: int = 5, source: str = ""
 ) -> dict[str, Any]:
-    """Train one head per mechanism, write the model folder, and estimate by folds of seeker posts."""
-    started = time.perf_counter()
-    base_scorer = Scorer(nlp=_base_nlp(base))
-    examples = epitome_examples(base_scorer, data)
-    specs = epitome_specs(list(data))
-    estimate = None
-    if folds > 1:
-        gold: dict[str, list[int]] = {}
-        pred: dict[str, list[int]] = {}
-        for key, pairs in data.items():
-            exs = examples[key]
-            for held in folds_by_group([p.seeker_id for p in pairs], folds):
-                heads = train_heads([e for e in exs if e.group not in held], {key: specs[key]}, C_EPITOME)
-                scorer = Scorer(nlp=with_heads(_base_nlp(base), heads, source))
-                test = [p for p in pairs if p.seeker_id in held]
-                gold.setdefault(key, []).extend(p.level for p in test)
-                pred.setdefault(key, []).extend(epitome_predictions(scorer, test, key))
-        estimate = epitome_report(gold, pred)
-    every = [e for key in data for e in examples[key]]
-    heads = train_heads(every, specs, C_EPITOME)
-    meta = _meta("epitome", source, len(every), heads, folds, estimate, started)
-    _write(with_heads(_base_nlp(base), heads, source), out, meta)
-    return meta
+    """Train one head per mechanism, write the model folder, and estimate by folds of seeker posts.
+
+    The work is in ``bot.evaluation.epitome_calibrate`` (reply and rationale-taught sentence models).
+    """
+    from bot.evaluation.epitome_calibrate import calibrate_epitome as run
+
+    return run(data, out, base, folds, source)
 
 
 def _meta(

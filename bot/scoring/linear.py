@@ -261,3 +261,12 @@ def fit(
     weights = np.stack([coef[column[lab]] for lab in present], axis=1).astype(np.float64)
     bias = np.array([intercept[column[lab]] for lab in present], dtype=np.float64)
     return LinearModel(labels=present, vocab=vocab, idf=idf, weights=weights, bias=bias, config=config)
+
+
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a reply for sentence-level models: runs up to . ! ? or a line break (the whole text if none)."""
+    found = [s.strip() for s in _SENTENCE.findall(text) if len(s.strip()) > 1]
+    return found or [text]

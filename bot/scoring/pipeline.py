@@ -16,13 +16,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import spacy
 import yaml
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
-from bot.scoring.linear import Features, LinearModel, extract
+from bot.scoring.linear import Features, LinearModel, extract, split_sentences
 
 # No `from __future__ import annotations` here: spaCy validates factory signatures at run time.
 RESOURCES = Path(__file__).parent / "resources"
@@ -108,7 +109,9 @@ class Head:
 
     A gated head (e.g. the reflection subtype) is only consulted when the gating head gave the gating label.
     ``replaces_model_acts``: the sentence classifier's acts are dropped in favour of this head's verdict
-    (rule acts always stay).
+    (rule acts always stay). ``sentences`` (optional) scores each sentence of the reply; each label's strongest
+    sentence is blended into the reply model's probabilities with weight ``pool`` (the ``null`` label, e.g.
+    EPITOME level 0, gets what no sentence claims).
     """
 
     def __init__(
@@ -117,17 +120,51 @@ class Head:
         acts: dict[str, list[str]],
         replaces_model_acts: bool = False,
         gate: tuple[str, str] | None = None,
+        sentences: LinearModel | None = None,
+        pool: float = 0.0,
+        null: str = "0",
     ) -> None:
         self.model = model
         self.acts = acts
         self.replaces_model_acts = replaces_model_acts
         self.gate = gate
+        self.sentences = sentences
+        self.pool = pool
+        self.null = null
+
+    @property
+    def pooled(self) -> bool:
+        return self.sentences is not None and self.pool > 0
 
     def spec(self) -> dict[str, Any]:
-        return {"acts": self.acts, "replaces_model_acts": self.replaces_model_acts, "gate": self.gate}
+        spec = {"acts": self.acts, "replaces_model_acts": self.replaces_model_acts, "gate": self.gate}
+        return {**spec, "pool": self.pool, "null": self.null} if self.sentences is not None else spec
 
-    def predict(self, feats: Features) -> str:
-        return self.model.predict(feats)[0]
+    def predict(self, feats: Features, sentence_feats: Sequence[Features] = ()) -> str:
+        if not self.pooled or not sentence_feats:
+            return self.model.predict(feats)[0]
+        return self.model.labels[int(np.argmax(self.proba(feats, sentence_feats)))]
+
+    def proba(self, feats: Features, sentence_feats: Sequence[Features] = ()) -> np.ndarray:
+        """The reply model's probabilities, blended with the sentence-pooled ones when the head has them."""
+        reply = self.model.proba(feats)
+        if not self.pooled or not sentence_feats:
+            return reply
+        return (1.0 - self.pool) * reply + self.pool * self.sentence_proba(sentence_feats)
+
+    def sentence_proba(self, sentence_feats: Sequence[Features]) -> np.ndarray:
+        """Per label (in the reply model's order) its strongest sentence; the null label what none claims."""
+        assert self.sentences is not None
+        labels = self.model.labels
+        column = [labels.index(lab) for lab in self.sentences.labels]
+        rows = np.zeros((len(sentence_feats), len(labels)))
+        for i, feats in enumerate(sentence_feats):
+            rows[i, column] = self.sentences.proba(feats)
+        out = rows.max(axis=0)
+        if self.null in labels:
+            null = labels.index(self.null)
+            out[null] = 1.0 - float(np.delete(rows, null, axis=1).sum(axis=1).max())
+        return out
 
 
 class CodeModel:
@@ -144,6 +181,7 @@ class CodeModel:
     def predict(self, text: str, context: str | None, acts: Sequence[str]) -> dict[str, str]:
         """One label per head for a whole reply; features are shared when the heads' configs agree."""
         cache: dict[object, Features] = {}
+        sentence_cache: dict[object, list[Features]] = {}
         out: dict[str, str] = {}
         for key, head in self.heads.items():
             if head.gate is not None and out.get(head.gate[0]) != head.gate[1]:
@@ -151,8 +189,19 @@ class CodeModel:
             cfg = head.model.config
             if cfg not in cache:
                 cache[cfg] = extract(text, cfg, context=context, acts=acts)
-            out[key] = head.predict(cache[cfg])
+            out[key] = head.predict(cache[cfg], self._sentence_features(head, text, context, sentence_cache))
         return out
+
+    @staticmethod
+    def _sentence_features(
+        head: Head, text: str, context: str | None, cache: dict[object, list[Features]]
+    ) -> list[Features]:
+        if not head.pooled or head.sentences is None:
+            return []
+        cfg = head.sentences.config
+        if cfg not in cache:
+            cache[cfg] = [extract(s, cfg, context=context) for s in split_sentences(text)]
+        return cache[cfg]
 
     def to_disk(self, path: Path, exclude: tuple[str, ...] = ()) -> None:
         folder = Path(path)
@@ -164,6 +213,8 @@ class CodeModel:
         (folder / "heads.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         for key, head in self.heads.items():
             head.model.save(folder, key)
+            if head.sentences is not None:
+                head.sentences.save(folder, f"{key}.sentences")
 
     def from_disk(self, path: Path, exclude: tuple[str, ...] = ()) -> "CodeModel":
         folder = Path(path)
@@ -175,6 +226,9 @@ class CodeModel:
                 spec["acts"],
                 bool(spec.get("replaces_model_acts")),
                 (str(spec["gate"][0]), str(spec["gate"][1])) if spec.get("gate") else None,
+                LinearModel.load(folder, f"{key}.sentences") if "pool" in spec else None,
+                float(spec.get("pool", 0.0)),
+                str(spec.get("null", "0")),
             )
             for key, spec in meta["heads"].items()
         }
