@@ -65,38 +65,34 @@ def _show_epitome(report: dict[str, Any]) -> None:
         _out(f"responses per second {report['responses_per_s']}")
 
 
-def cmd_eval_annomi(args: argparse.Namespace) -> int:
-    from bot.evaluation.annomi import read_annomi
-    from bot.evaluation.evaluate import evaluate_annomi
-
+def _evaluate(
+    args: argparse.Namespace, run: Callable[[Any], dict[str, Any]], show: Callable[[dict[str, Any]], None]
+) -> int:
+    """Load the scorer, run one evaluation, print it (or one JSON line); bad input is a message, not a crash."""
     try:
-        scorer = _scorer(args.model)
-        report = evaluate_annomi(scorer, read_annomi(args.file))
+        report = run(_scorer(args.model))
     except (FileNotFoundError, ValueError) as exc:
         log.error("%s", exc)
         return 2
     if args.json:
         _out(json.dumps(report))
     else:
-        _show_annomi(report)
+        show(report)
     return 0
+
+
+def cmd_eval_annomi(args: argparse.Namespace) -> int:
+    from bot.evaluation.annomi import read_annomi
+    from bot.evaluation.evaluate import evaluate_annomi
+
+    return _evaluate(args, lambda scorer: evaluate_annomi(scorer, read_annomi(args.file)), _show_annomi)
 
 
 def cmd_eval_epitome(args: argparse.Namespace) -> int:
     from bot.evaluation.epitome import read_epitome
     from bot.evaluation.evaluate import evaluate_epitome
 
-    try:
-        scorer = _scorer(args.model)
-        report = evaluate_epitome(scorer, read_epitome(args.dir))
-    except (FileNotFoundError, ValueError) as exc:
-        log.error("%s", exc)
-        return 2
-    if args.json:
-        _out(json.dumps(report))
-    else:
-        _show_epitome(report)
-    return 0
+    return _evaluate(args, lambda scorer: evaluate_epitome(scorer, read_epitome(args.dir)), _show_epitome)
 
 
 def _calibrate(
