@@ -209,10 +209,6 @@ class Engine:
             events.add(kind)
         return events
 
-    def _topics(self, text: str) -> set[str]:
-        """Scenario-declared topics the trainee's words touch (for example 'interaction' for a herbal remedy)."""
-        return self.scenario.topic_hits(text)
-
     @staticmethod
     def _update_flags(state: PatientState, turn: TurnInput, events: set[str]) -> None:
         if "news_given" in events:
@@ -227,7 +223,7 @@ class Engine:
             *sorted(turn.acts),
             *(f"cue:{c}" for c in sorted(turn.cues)),
             *(f"event:{e}" for e in sorted(events)),
-            *(f"topic:{t}" for t in sorted(self._topics(turn.text))),
+            *(f"topic:{t}" for t in sorted(self.scenario.topic_hits(turn.text))),
         ]
         self._move(state, keys)
 
@@ -260,7 +256,7 @@ class Engine:
             return False
         if cond.events_any and not cond.events_any & events:
             return False
-        if cond.topics_any and not cond.topics_any & self._topics(turn.text):
+        if cond.topics_any and not cond.topics_any & self.scenario.topic_hits(turn.text):
             return False
         if any(bool(state.flags.get(name, False)) != want for name, want in cond.flags):
             return False

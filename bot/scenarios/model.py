@@ -242,11 +242,6 @@ class Scenario:
     def persona_ids(self) -> list[str]:
         return list(self.personas) or ["standard"]
 
-    @property
-    def ending(self) -> Pool | None:
-        """The first good ending's pool (kept for callers written before endings became a list)."""
-        return next((e.pool for e in self.endings if e.good), None)
-
     def pool(self, pool_id: str) -> Pool | None:
         """Any pool by id, including persona overlays, concerns and endings: the report maps turns back."""
         pools = [self.opening, *self.replies, *(e.pool for e in self.endings)]
