@@ -51,12 +51,45 @@ class ActionStartScenario(Action):
         ]
 
 
+def answered_before(tracker: Tracker) -> dict[str, Any] | None:
+    """Our payload from an earlier handling of this very message, recognised by its idempotency key.
+
+    The web app retries a message whose answer it did not receive (a timeout) with the same key; if Rasa did
+    handle the first attempt, the patient has already moved, so the earlier answer is given again instead of
+    moving the patient twice.
+    """
+    key = ((tracker.latest_message or {}).get("metadata") or {}).get("idempotency_key")
+    if not key:
+        return None
+    events = tracker.events or []
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    for start in reversed(users[:-1]):
+        if (events[start].get("metadata") or {}).get("idempotency_key") != key:
+            continue
+        for later in events[start + 1 :]:
+            if later.get("event") == "user":
+                break
+            custom = (later.get("data") or {}).get("custom") if later.get("event") == "bot" else None
+            if isinstance(custom, dict) and custom.get("type") == "patient_turn":
+                return custom
+        return None
+    return None
+
+
 def patient_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Any]:
     """Score the latest trainee message and let the patient answer; shared with unsure meta actions."""
     scenario_id = tracker.get_slot("scenario_id")
     state = tracker.get_slot("patient_state")
     if not scenario_id or not state:
-        dispatcher.utter_message(json_message=system("No practice session is running. Start a scenario first."))
+        # Only a lost tracker gets here from the web app (it starts every session): an error, never a reply.
+        dispatcher.utter_message(
+            json_message={"type": "error", "code": "no_session", "text": "No practice session is running."}
+        )
+        return []
+    earlier = answered_before(tracker)
+    if earlier is not None:
+        log.info("Message %s was answered before; giving the same answer", tracker.sender_id)
+        dispatcher.utter_message(json_message=earlier)
         return []
     if state.get("ended"):
         dispatcher.utter_message(

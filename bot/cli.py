@@ -27,7 +27,7 @@ def _out(text: str = "") -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.services import Ports, Services
+    from bot.services import InstanceBusy, Ports, Services
     from bot.store import database_url
 
     model = Path(args.model)
@@ -45,20 +45,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     started = time.monotonic()
-    _out("Starting Rasa, the action server and the web app (logs in var/log/) ...")
+    _out(f"Starting Rasa, the action server and the web app (logs in {services.log_dir}) ...")
     try:
         services.start()
+    except InstanceBusy as exc:
+        log.error("%s", exc)
+        return 2
     except RuntimeError as exc:
         log.error("%s", exc)
         return 1
     _out(f"Rapport is ready in {time.monotonic() - started:.0f} s: open http://localhost:{ports.web}")
     _out("Press Ctrl-C to stop.")
     try:
-        while not stopping:
-            failed = services.failed()
-            if failed:
-                log.error("The %s server stopped unexpectedly; see var/log/%s.log", failed, failed)
-                return 1
+        while not stopping:  # the services supervise themselves: a child that dies is restarted
             time.sleep(0.5)
     finally:
         _out("Stopping ...")

@@ -39,21 +39,33 @@ def store(tmp_path: Path) -> Store:
 
 
 @pytest.fixture
-def pg_store() -> Iterator[Store]:
-    """A store on the local PostgreSQL, in a schema of its own that is dropped afterwards."""
+def pg_url() -> Iterator[str]:
+    """A URL to the local PostgreSQL whose search path is a fresh, empty schema, dropped afterwards."""
+    import uuid
+
     sqlalchemy = pytest.importorskip("sqlalchemy")
-    engine = make_engine(PG_URL)
+    admin = make_engine(PG_URL)
     try:
-        with engine.connect() as conn:
+        with admin.connect() as conn:
             conn.execute(sqlalchemy.text("select 1"))
     except Exception as exc:  # pragma: no cover - depends on the machine
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
-    from bot.store.models import Base
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as conn:
+        conn.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
 
-    Base.metadata.drop_all(engine)
-    yield Store(engine)
-    Base.metadata.drop_all(engine)
-    engine.dispose()
+
+@pytest.fixture
+def pg_store(pg_url: str) -> Iterator[Store]:
+    """A store on the local PostgreSQL, in a schema of its own."""
+    store = Store(make_engine(pg_url))
+    yield store
+    store.engine.dispose()
 
 
 @pytest.fixture(scope="session")

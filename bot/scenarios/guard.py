@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from bot.text import normalise, skeleton
+
 _MANIPULATION = re.compile(
     r"\b(ignore|disregard|forget|override)\s+(all\s+)?(of\s+)?(your|previous|prior|above|earlier|the above|all)\s+"
     r"(previous\s+|prior\s+)?(instructions?|rules|prompts?|programming|script|system prompt)\b"
@@ -54,8 +56,13 @@ NOTICES = {
 
 
 def classify(text: str) -> str | None:
-    """The guard event a trainee message raises, if any: manipulation first, then abuse, then off-topic."""
+    """The guard event a trainee message raises, if any: manipulation first, then abuse, then off-topic.
+
+    Matched on the normalised text with look-alike letters mapped to Latin ones, so a zero-width space inside
+    a word or a Cyrillic letter that looks Latin does not get past the rules.
+    """
+    text = skeleton(normalise(text or ""))
     for event, pattern in (("manipulation", _MANIPULATION), ("abuse", _ABUSE), ("off_topic", _OFF_TOPIC)):
-        if pattern.search(text or ""):
+        if pattern.search(text):
             return event
     return None

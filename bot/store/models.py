@@ -71,7 +71,10 @@ class PracticeSession(Base):
     status = Column(String(10), nullable=False, default="active")  # active | ended
     ended_by = Column(String(10))  # trainee | patient
     patient_state = Column(JSON)
-    busy_since = Column(Float)  # epoch seconds while a message is being answered; the in-flight guard
+    # The in-flight guard: while a message is being answered, the token of the request that holds it and when
+    # it was taken (epoch seconds). Only the holder of the token may free it.
+    busy_since = Column(Float)
+    busy_token = Column(String(32))
     created_at = Column(DateTime, nullable=False, default=utcnow)
     ended_at = Column(DateTime)
 
@@ -82,13 +85,20 @@ class PracticeSession(Base):
 
 class Turn(Base):
     __tablename__ = "turn"
-    __table_args__ = (UniqueConstraint("session_id", "index", name="uq_turn_session_index"),)
+    __table_args__ = (
+        UniqueConstraint("session_id", "index", name="uq_turn_session_index"),
+        UniqueConstraint("session_id", "idempotency_key", name="uq_turn_session_idempotency_key"),
+    )
     id = Column(Integer, primary_key=True, autoincrement=True)
     session_id = Column(String(32), ForeignKey("practice_session.id"), nullable=False, index=True)
     index = Column(Integer, nullable=False)
     speaker = Column(String(10), nullable=False)  # trainee | patient | system
     text = Column(Text, nullable=False)
-    status = Column(String(12))  # trainee turns: pending | answered | unanswered
+    status = Column(String(12))  # trainee turns: pending | answered | unanswered | command
+    idempotency_key = Column(String(100))  # trainee turns: the client's key; a retry with it gets this turn back
+    reply_to = Column(
+        Integer, ForeignKey("turn.id", name="fk_turn_reply_to")
+    )  # patient and system turns: the trainee turn they answer
     nlu_intent = Column(String(60))
     pool = Column(String(80))  # patient turns: which reply pool the line came from
     created_at = Column(DateTime, nullable=False, default=utcnow)

@@ -19,10 +19,13 @@ def _resp(description: str, schema: dict[str, Any] | None = None) -> dict[str, A
 
 def _errors(*codes: int) -> dict[str, Any]:
     text = {
-        400: "Bad input (empty, too long, wrong type, invalid JSON)",
+        400: "Bad input (empty, too long, wrong type or range, invalid JSON, invalid idempotency key)",
         404: "Unknown session or scenario",
-        409: "A message is still being answered, or the session has ended",
-        503: "Rasa or the action server is down; stored data is kept",
+        409: "A message is still being answered, the session has ended, exam mode is locked on, or an unanswered "
+        "message was superseded",
+        413: "The request body is larger than 64 KiB",
+        422: "The idempotency key was already used for a different message",
+        503: "Rasa or the action server is down or too slow; the message is kept, unanswered",
     }
     return {str(c): _resp(text[c], _ERR) for c in codes}
 
@@ -35,6 +38,13 @@ def _json_body(properties: dict[str, Any], required: tuple[str, ...] = ()) -> di
 
 
 _SESSION_ID = [{"name": "session_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "8-100 characters (letters, digits, . _ : -), new for each message and the same for its retries.",
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,100}$"},
+}
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.0.3",
@@ -57,11 +67,11 @@ OPENAPI: dict[str, Any] = {
                         "difficulty": {"type": "string"},
                         "persona": {"type": "string"},
                         "exam_mode": {"type": "boolean"},
-                        "seed": {"type": "integer"},
+                        "seed": {"type": "integer", "minimum": 0, "maximum": 2147483647},
                     },
                     required=("display_name", "scenario_id"),
                 ),
-                "responses": {"201": _resp("Session created"), **_errors(400, 404, 503)},
+                "responses": {"201": _resp("Session created"), **_errors(400, 404, 413, 503)},
             }
         },
         "/api/sessions/{session_id}": {
@@ -73,17 +83,21 @@ OPENAPI: dict[str, Any] = {
             "patch": {
                 "summary": "Switch exam mode",
                 "requestBody": _json_body({"exam_mode": {"type": "boolean"}}, required=("exam_mode",)),
-                "responses": {"200": _resp("Session"), **_errors(400, 404)},
+                "responses": {"200": _resp("Session"), **_errors(400, 404, 409)},
             },
         },
         "/api/sessions/{session_id}/messages": {
             "parameters": _SESSION_ID,
             "post": {
                 "summary": "Send a trainee message; get the scored turn and the patient's reply",
-                "requestBody": _json_body({"text": {"type": "string", "maxLength": 2000}}, required=("text",)),
+                "parameters": [_KEY],
+                "requestBody": _json_body(
+                    {"text": {"type": "string", "maxLength": 2000}, "idempotency_key": {"type": "string"}},
+                    required=("text",),
+                ),
                 "responses": {
-                    "200": _resp("Trainee turn with score, patient turn"),
-                    **_errors(400, 404, 409, 503),
+                    "200": _resp("Trainee turn with score, patient turn (replayed: true for a retried key)"),
+                    **_errors(400, 404, 409, 413, 422, 503),
                 },
             },
         },
@@ -96,7 +110,7 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/sessions/{session_id}/report": {
             "parameters": _SESSION_ID,
-            "get": {"summary": "The session report", "responses": {"200": _resp("Report"), **_errors(404)}},
+            "get": {"summary": "The session report", "responses": {"200": _resp("Report"), **_errors(404, 409)}},
         },
     },
     "components": {

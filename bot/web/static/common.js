@@ -60,9 +60,10 @@
 
   /* ---------- API ---------- */
 
-  /* Resolves to {ok, status, data, error}; error = {code, message}. Never throws. */
-  function api(method, path, body) {
+  /* Resolves to {ok, status, data, error}; error = {code, message}. Never throws. `headers` is optional. */
+  function api(method, path, body, headers) {
     var opts = { method: method, headers: { 'Accept': 'application/json' }, credentials: 'same-origin' };
+    if (headers) Object.keys(headers).forEach(function (k) { opts.headers[k] = headers[k]; });
     if (body !== undefined) {
       opts.headers['Content-Type'] = 'application/json';
       opts.body = JSON.stringify(body);
@@ -87,6 +88,15 @@
         error: { code: 'network', message: 'Could not reach the Rapport server. Check your connection and try again.' }
       };
     });
+  }
+
+  /* A fresh idempotency key for one message (its retries reuse it). */
+  function newKey() {
+    if (global.crypto && typeof global.crypto.randomUUID === 'function') return global.crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    if (global.crypto && global.crypto.getRandomValues) global.crypto.getRandomValues(bytes);
+    else for (var i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+    return Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
   }
 
   /* ---------- error notice (#error-notice, role="alert") ---------- */
@@ -405,6 +415,7 @@
     clear: clear,
     qs: qs,
     api: api,
+    newKey: newKey,
     showError: showError,
     hideError: hideError,
     initErrorNotice: initErrorNotice,

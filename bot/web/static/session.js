@@ -23,7 +23,8 @@
     inFlight: false,
     ending: false,
     loaded: false,
-    overLimit: false
+    overLimit: false,
+    retry: null
   };
 
   R.initErrorNotice();
@@ -103,7 +104,8 @@
     sendBtn.disabled = state.inFlight || !ready;
     hintBtn.disabled = state.inFlight || !ready;
     input.disabled = !ready;
-    examToggle.disabled = !state.loaded || ended;
+    // Exam mode, once on, stays on until the session ends (the server refuses to switch it off).
+    examToggle.disabled = !state.loaded || ended || examOn();
     endBtn.disabled = !state.loaded || state.ending;
     sendBtn.setAttribute('aria-busy', state.inFlight ? 'true' : 'false');
     thinking.hidden = !state.inFlight;
@@ -190,11 +192,16 @@
     updateControls();
     scrollToEnd();
 
-    R.api('POST', '/api/sessions/' + encodeURIComponent(sessionId) + '/messages', { text: text }).then(function (res) {
+    // One idempotency key per message: a retry of the same text after a failure reuses it, so the server
+    // stores the message once and hands back the first answer if it already exists.
+    if (!state.retry || state.retry.text !== text) state.retry = { text: text, key: R.newKey() };
+    var key = state.retry.key;
+    postMessage(text, key, 2).then(function (res) {
       state.inFlight = false;
       if (pending.parentNode) pending.parentNode.removeChild(pending);
       if (res.ok && res.data) {
         var d = res.data;
+        state.retry = null;
         if (d.session) state.session = d.session;
         [d.trainee_turn, d.patient_turn, d.system_turn].forEach(function (t) {
           if (!t) return;
@@ -211,7 +218,9 @@
         if (!isEnded()) input.focus();
         return;
       }
-      // Error: keep the typed text so it can be re-sent.
+      // Error: keep the typed text (and its key) so it can be re-sent.
+      var code0 = res.error.code;
+      if (code0 === 'message_superseded' || code0 === 'idempotency_key_reused') state.retry = null;
       R.showError(res.error.message);
       updateControls();
       var code = res.error.code;
@@ -219,6 +228,17 @@
         loadSession({ scroll: true });
       }
       if (!isEnded()) input.focus();
+    });
+  }
+
+  // A network failure is retried with the same key (the server may have the message already).
+  function postMessage(text, key, retriesLeft) {
+    var path = '/api/sessions/' + encodeURIComponent(sessionId) + '/messages';
+    return R.api('POST', path, { text: text }, { 'Idempotency-Key': key }).then(function (res) {
+      if (res.ok || res.status !== 0 || retriesLeft <= 0) return res;
+      return new Promise(function (resolve) { setTimeout(resolve, 1000); }).then(function () {
+        return postMessage(text, key, retriesLeft - 1);
+      });
     });
   }
 

@@ -6,6 +6,7 @@ becomes ``PatientUnavailable`` with a message a trainee can act on.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 DEFAULT_ACTIONS_URL = "http://127.0.0.1:5055"
-PAYLOAD_TYPES = ("patient_turn", "system", "end")
+PAYLOAD_TYPES = ("patient_turn", "system", "end", "error")
 
 
 class PatientUnavailable(RuntimeError):
@@ -40,21 +41,37 @@ class RasaGateway:
         if self._http is not None:
             await self._http.close()
 
-    async def send(self, sender: str, message: str) -> dict[str, Any]:
-        """Send one message and return our action's JSON payload (patient turn, system note or end)."""
+    async def send(self, sender: str, message: str, idempotency_key: str | None = None) -> dict[str, Any]:
+        """Send one message and return our action's JSON payload (patient turn, system note or end).
+
+        ``idempotency_key`` travels as the message's metadata, so the action can recognise a retry of a message
+        Rasa has already handled and answer it without moving the patient twice. Raises ``PatientUnavailable``
+        on any failure: refused, timed out (``RAPPORT_RASA_TIMEOUT`` seconds), an error status, or an answer
+        without our action's payload, which is what Rasa returns when the action server or its tracker store
+        failed.
+        """
         url = f"{self.base_url}/webhooks/rest/webhook"
+        body: dict[str, Any] = {"sender": sender, "message": message}
+        if idempotency_key:
+            body["metadata"] = {"idempotency_key": idempotency_key}
         try:
             http = await self._client()
-            async with http.post(url, json={"sender": sender, "message": message}) as resp:
+            async with http.post(url, json=body) as resp:
                 if resp.status != 200:
                     raise PatientUnavailable(f"The conversation engine answered with status {resp.status}.")
                 answers = await resp.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, json.JSONDecodeError) as exc:
+        except asyncio.TimeoutError as exc:  # aiohttp's timeout; not the builtin TimeoutError before Python 3.11
+            log.warning("Rasa did not answer within %.0f s at %s", self.timeout.total or 0, url)
+            raise PatientUnavailable("The patient did not answer in time.") from exc
+        except (aiohttp.ClientError, json.JSONDecodeError) as exc:
             log.warning("Rasa unreachable at %s: %s", url, exc)
             raise PatientUnavailable("The conversation engine (Rasa) is not reachable.") from exc
-        for answer in answers or []:
+        for answer in answers if isinstance(answers, list) else []:
             custom = answer.get("custom") if isinstance(answer, dict) else None
             if isinstance(custom, dict) and custom.get("type") in PAYLOAD_TYPES:
+                if custom["type"] == "error":
+                    log.warning("The action server reported %s: %s", custom.get("code"), custom.get("text"))
+                    raise PatientUnavailable("The patient simulator lost track of this conversation.")
                 return custom
         log.warning("Rasa answered without an action payload: %s", answers)
         raise PatientUnavailable("The patient simulator (action server) did not answer.")
