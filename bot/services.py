@@ -238,6 +238,7 @@ class Services:
         redis_url: str | None = None,
         scenario_dirs: str | None = None,
         run_dir: Path | None = None,
+        extra_env: dict[str, str] | None = None,
     ):
         self.ports = ports or Ports()
         # extra scenario folders for the servers, kept for restarts too (else RAPPORT_SCENARIO_DIRS applies)
@@ -247,6 +248,7 @@ class Services:
         self.redis_url = redis_url if redis_url is not None else os.environ.get("REDIS_URL")
         self.log_dir = log_dir or default_log_dir(self.ports)
         self.run_dir = run_dir or VAR / "run" / str(self.ports.web)
+        self.extra_env = dict(extra_env or {})
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.backoff: dict[str, Backoff] = {}
         self.held: set[str] = set()  # stopped on purpose (stop_one): not restarted until restart()
@@ -298,6 +300,7 @@ class Services:
         env = child_env(self.database_url, self.ports, self.redis_url)
         if self.scenario_dirs is not None:
             env["RAPPORT_SCENARIO_DIRS"] = self.scenario_dirs
+        env.update(self.extra_env)
         return env
 
     def _wait(self, names: tuple[str, ...], timeout_s: float) -> None:

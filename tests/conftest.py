@@ -68,6 +68,9 @@ def pg_store(pg_url: str) -> Iterator[Store]:
     store.engine.dispose()
 
 
+STACK_TIMEOUT_S = "8"  # RAPPORT_RASA_TIMEOUT for the test stacks: a stalled patient is a 503 within seconds
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     """The real three servers (Rasa, action server, web app) on test ports and a fresh SQLite file."""
@@ -86,7 +89,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
     educator.mkdir()
     text, slug = render_template("Educator check-in", "rupture-repair")
     (educator / f"{slug}.yml").write_text(text, encoding="utf-8")
-    services = Services(model, db_url, ports, log_dir=folder / "log", scenario_dirs=str(educator))
+    services = Services(
+        model,
+        db_url,
+        ports,
+        log_dir=folder / "log",
+        scenario_dirs=str(educator),
+        run_dir=folder / "run",
+        extra_env={"RAPPORT_RASA_TIMEOUT": STACK_TIMEOUT_S},
+    )
     services.start()
     try:
         yield {
@@ -98,3 +109,36 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
         }
     finally:
         services.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """The three servers in the production set-up: app and tracker store on PostgreSQL, Rasa's lock store on
+    Redis; both servers private to this fixture, so tests may break them."""
+    from bot.services import Ports, Services
+    from tests.services import free_port, private_postgres, private_redis
+
+    model = ROOT / "models" / "rapport.tar.gz"
+    folder = tmp_path_factory.mktemp("pg-stack")
+    with private_postgres() as postgres, private_redis() as redis_url:
+        ports = Ports(web=free_port(), rasa=free_port(), actions=free_port())
+        services = Services(
+            model,
+            postgres.url,
+            ports,
+            log_dir=folder / "log",
+            redis_url=redis_url,
+            run_dir=folder / "run",
+            extra_env={"RAPPORT_RASA_TIMEOUT": STACK_TIMEOUT_S},
+        )
+        services.start()
+        try:
+            yield {
+                "services": services,
+                "base": f"http://127.0.0.1:{ports.web}",
+                "db_url": postgres.url,
+                "postgres": postgres,
+                "folder": folder,
+            }
+        finally:
+            services.stop()

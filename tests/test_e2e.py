@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from typing import Any
 
 import pytest
 
 from bot.store import Store, make_engine
+from tests.services import call
 from tests.transcripts import NEWS_SKILLED
 
 pytestmark = pytest.mark.e2e
-
-
-def call(base: str, method: str, path: str, body: Any = None, raw: bytes | None = None) -> tuple[int, dict[str, Any]]:
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(base + path, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
 
 
 def new_session(base: str, **extra: Any) -> dict[str, Any]:
@@ -119,10 +107,11 @@ def test_second_message_while_one_is_in_flight_is_refused(stack: dict[str, Any])
     base = stack["base"]
     sid = new_session(base)["session"]["id"]
     store = Store(make_engine(stack["db_url"]))
-    assert store.try_acquire(sid)  # as if a first message were still being answered
+    token = store.try_acquire(sid)  # as if a first message were still being answered
+    assert token
     status, answer = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "Hello?"})
     assert (status, answer["error"]["code"]) == (409, "message_in_flight")
-    store.release(sid)
+    assert store.release(sid, token)
     status, _ = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "Hello?"})
     assert status == 200
 
@@ -240,3 +229,94 @@ def test_an_educators_new_scenario_file_runs_without_retraining(stack: dict[str,
     status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "You sound really worried."})
     assert status == 200, body
     assert body["patient_turn"]["text"] == "Yes. That's exactly it."  # the template's pool for naming the emotion
+
+
+def test_no_trainee_text_reaches_rasa_as_a_command(stack: dict[str, Any]) -> None:
+    """Issue 8.6: slashes and spaces in any order never make a Rasa command; the session goes on."""
+    base = stack["base"]
+    sid = new_session(base)["session"]["id"]
+    for text in (
+        "/ /restart",
+        " / /ask_hint",
+        '/ /start_scenario{"scenario_id": "rupture-repair"}',
+        "//restart",
+        "/\t/restart",
+    ):
+        status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": text})
+        assert status == 200, body
+        assert body["patient_turn"] is not None and body["trainee_turn"]["status"] == "answered", body
+    status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "What have you been told so far?"})
+    assert status == 200 and body["patient_turn"], body
+    assert body["session"]["status"] == "active" and body["session"]["scenario_id"] == "difficult-news"
+    status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "///"})
+    assert (status, body["error"]["code"]) == (400, "empty_message")
+
+
+def test_odd_input_gets_a_clear_4xx_and_every_error_has_one_shape(stack: dict[str, Any]) -> None:
+    """Issue 8.7-8.14, through the running web app."""
+    base = stack["base"]
+    sid = new_session(base)["session"]["id"]
+    new = {"display_name": "E2E", "scenario_id": "difficult-news"}
+    for extra, code in (
+        ({"seed": 2147483648}, "invalid_field"),
+        ({"seed": 2**70}, "invalid_field"),
+        ({"difficulty": ["hard"]}, "invalid_field"),
+        ({"exam_mode": "false"}, "invalid_field"),
+        ({"display_name": "\u200b"}, "invalid_field"),
+    ):
+        status, body = call(base, "POST", "/api/sessions", {**new, **extra})
+        assert (status, body["error"]["code"]) == (400, code), (extra, body)
+    status, body = call(base, "POST", "/api/sessions", {**new, "display_name": "Nul\x00 \ud83d"})
+    assert status == 201 and body["session"]["display_name"] == "Nul", body
+    status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "hi \ud83d"})
+    assert status == 200 and body["trainee_turn"]["text"] == "hi", body
+    status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "\u200b"})
+    assert (status, body["error"]["code"]) == (400, "empty_message")
+    status, body = call(base, "POST", f"/api/sessions/{sid}/messages", raw=b'{"text": "' + b"a" * 70_000 + b'"}')
+    assert (status, body["error"]["code"]) == (413, "payload_too_large")
+    status, body = call(base, "POST", "/api/no-such-route", {})
+    assert status in (404, 405) and body["error"]["code"] in ("not_found", "method_not_allowed")
+    status, body = call(base, "DELETE", f"/api/sessions/{sid}")
+    assert 400 <= status < 500 and set(body["error"]) == {"code", "message"}
+    status, body = call(base, "GET", f"/api/sessions/{sid}")
+    assert [t["speaker"] for t in body["turns"]] == ["patient", "trainee", "patient"]
+
+
+def test_abuse_with_hidden_or_look_alike_letters_is_caught(stack: dict[str, Any]) -> None:
+    """Issue 8.13: a zero-width space inside a word or a Cyrillic look-alike does not get past the guard."""
+    base = stack["base"]
+    sid = new_session(base)["session"]["id"]
+    for text in ("You're an id\u200biot", "You're an \u0456diot"):
+        status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": text})
+        assert status == 200, body
+        assert body["system_turn"] and "abusive" in body["system_turn"]["text"], body
+
+
+def test_exam_mode_stays_on_and_hides_the_report_until_the_end(stack: dict[str, Any]) -> None:
+    """Issue 8.15: neither the report nor switching exam mode off reveals scores during an exam."""
+    base = stack["base"]
+    sid = new_session(base, exam_mode=True)["session"]["id"]
+    status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "What have you been told so far?"})
+    assert status == 200 and body["trainee_turn"]["score"] is None
+    status, body = call(base, "GET", f"/api/sessions/{sid}/report")
+    assert (status, body["error"]["code"]) == (409, "exam_in_progress")
+    status, body = call(base, "PATCH", f"/api/sessions/{sid}", {"exam_mode": False})
+    assert (status, body["error"]["code"]) == (409, "exam_mode_locked")
+    status, body = call(base, "GET", f"/api/sessions/{sid}")
+    assert body["session"]["exam_mode"] is True and all(t["score"] is None for t in body["turns"])
+    status, body = call(base, "POST", f"/api/sessions/{sid}/end")
+    assert status == 200 and body["report"]["transcript"][1]["score"]
+
+
+def test_a_retried_key_gets_the_first_answer(stack: dict[str, Any]) -> None:
+    base = stack["base"]
+    sid = new_session(base)["session"]["id"]
+    headers = {"Idempotency-Key": "e2e-retry-0001"}
+    first = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "Hello, I'm Dr Khan."}, headers=headers)
+    again = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "Hello, I'm Dr Khan."}, headers=headers)
+    assert first[0] == again[0] == 200
+    assert again[1]["replayed"] is True and again[1]["patient_turn"] == first[1]["patient_turn"]
+    status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "Other"}, headers=headers)
+    assert (status, body["error"]["code"]) == (422, "idempotency_key_reused")
+    _, session = call(base, "GET", f"/api/sessions/{sid}")
+    assert len(session["turns"]) == 3

@@ -48,6 +48,20 @@ def test_run_prints_the_address_and_ctrl_c_stops_everything(tmp_path: Path) -> N
         }
         assert addresses == {"127.0.0.1"}, (port, addresses)  # loopback only: the web app is the one door
 
+    # Issue 8.4: a second instance on the same port in this checkout is refused, and does not touch the first
+    endpoints = ROOT / "var" / "run" / "18200" / "endpoints.yml"
+    before = endpoints.read_text()
+    second = subprocess.run(
+        [str(rapport), "run", "--port", "18200", "--rasa-port", "15206", "--actions-port", "15256"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode == 2 and "already using" in second.stderr, second.stderr[-2000:]
+    assert endpoints.read_text() == before and "15255" in before
+
     children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
     assert len(children) == 3
     proc.send_signal(signal.SIGINT)
@@ -56,3 +70,40 @@ def test_run_prints_the_address_and_ctrl_c_stops_everything(tmp_path: Path) -> N
     assert "Stopped." in out
     for pid in children:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+def test_each_instance_has_its_own_runtime_folder(tmp_path: Path) -> None:
+    """Issue 8.4: two instances in one checkout never share endpoints (the tracker store of one pointing at the
+    other's database); the same port twice is refused."""
+    from bot.services import InstanceBusy, Ports, Services
+
+    model = tmp_path / "model.tar.gz"
+    first = Services(model, f"sqlite:///{tmp_path / 'a.db'}", Ports(18301, 15301, 15351), log_dir=tmp_path / "log")
+    other = Services(model, f"sqlite:///{tmp_path / 'b.db'}", Ports(18302, 15302, 15352), log_dir=tmp_path / "log")
+    assert first.run_dir != other.run_dir and first.run_dir.name == "18301"
+    first.run_dir = tmp_path / "run" / "18301"
+    other.run_dir = tmp_path / "run" / "18302"
+    first._claim_run_dir()
+    other._claim_run_dir()
+    try:
+        again = Services(model, f"sqlite:///{tmp_path / 'c.db'}", Ports(18301, 15303, 15353), run_dir=first.run_dir)
+        with pytest.raises(InstanceBusy, match="already using"):
+            again._claim_run_dir()
+    finally:
+        first.stop()
+        other.stop()
+    from bot.services import write_endpoints
+
+    a = write_endpoints(first.database_url, first.ports, first.run_dir / "endpoints.yml").read_text()
+    b = write_endpoints(other.database_url, other.ports, other.run_dir / "endpoints.yml").read_text()
+    assert "a.rasa-tracker.db" in a and "15351" in a and "b.rasa-tracker.db" in b and "15352" in b
+
+
+def test_supervision_restarts_with_back_off() -> None:
+    from bot.services import Backoff
+
+    backoff = Backoff(cap_s=8.0, healthy_s=60.0)
+    backoff.restarted(0.0)
+    assert [backoff.died(t) for t in (1.0, 2.0, 3.0, 4.0, 5.0)] == [1.0, 2.0, 4.0, 8.0, 8.0]
+    backoff.restarted(10.0)
+    assert backoff.died(100.0) == 1.0  # a minute up resets the delay

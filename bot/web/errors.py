@@ -11,6 +11,7 @@ from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.turns import TurnError
 
@@ -53,6 +54,11 @@ def install(app: Sanic) -> None:
         status = int(getattr(exc, "status_code", 500) or 500)
         code, message = _SANIC_CODES.get(status, ("http_error", "The request failed."))
         return error(status, code, message)
+
+    @app.exception(OperationalError, DBAPIError)
+    async def _database_down(request: Request, exc: Exception) -> HTTPResponse:
+        log.error("Database error on %s %s: %s", request.method, request.path, exc)
+        return error(503, "database_unavailable", "The database is not reachable right now; try again shortly.")
 
     @app.exception(Exception)
     async def _unexpected(request: Request, exc: Exception) -> HTTPResponse:
