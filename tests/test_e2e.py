@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from bot.store import Store, make_engine
+from bot.text import normalise
 from tests.services import call
 from tests.transcripts import NEWS_SKILLED
 
@@ -243,8 +244,8 @@ def test_no_trainee_text_reaches_rasa_as_a_command(stack: dict[str, Any]) -> Non
         "/\t/restart",
     ):
         status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": text})
-        assert status == 200, body
-        assert body["patient_turn"] is not None and body["trainee_turn"]["status"] == "answered", body
+        assert status == 200, body  # read as words (NLU may take "ask_hint" as asking for a hint), not a payload
+        assert body["session"]["status"] == "active" and body["trainee_turn"]["text"] == normalise(text), body
     status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "What have you been told so far?"})
     assert status == 200 and body["patient_turn"], body
     assert body["session"]["status"] == "active" and body["session"]["scenario_id"] == "difficult-news"

@@ -79,7 +79,7 @@ def test_stopped_action_server_gives_503_and_one_stored_copy(any_stack: dict[str
     assert [t["text"] for t in report["report"]["transcript"]].count("What have you been told so far?") == 1
     assert patient_turns_so_far(store, sid) == 2  # the patient moved once for each message, not per attempt
     assert say(base, sid, "How much would you like to know today?")[0] == 200
-    check_invariants(store, sid)
+    check_invariants(store, sid, echo=False)
 
 
 def test_stopped_rasa_gives_503_then_goes_on(any_stack: dict[str, Any]) -> None:
@@ -96,7 +96,7 @@ def test_stopped_rasa_gives_503_then_goes_on(any_stack: dict[str, Any]) -> None:
     until(lambda: say(base, sid, "Hello, I'm Dr Khan.", key="fault-rasa-0001")[0] == 200, 60, "answer")
     assert say(base, sid, "What have you been told so far?")[0] == 200
     assert patient_turns_so_far(store, sid) == 2
-    check_invariants(store, sid)
+    check_invariants(store, sid, echo=False)
 
 
 def test_a_killed_action_server_is_restarted_while_the_rest_serves(any_stack: dict[str, Any]) -> None:
@@ -120,7 +120,7 @@ def test_a_killed_action_server_is_restarted_while_the_rest_serves(any_stack: di
     assert statuses[-1] == 200, statuses
     assert services.procs["actions"].pid != old
     assert {name: services.procs[name].pid for name in ("rasa", "web")} == others
-    check_invariants(store, sid)
+    check_invariants(store, sid, echo=False)
 
 
 def test_a_killed_rasa_is_restarted_and_remembers_the_conversation(stack: dict[str, Any]) -> None:
@@ -131,7 +131,7 @@ def test_a_killed_rasa_is_restarted_and_remembers_the_conversation(stack: dict[s
     os.killpg(services.procs["rasa"].pid, signal.SIGKILL)
     until(lambda: say(base, sid, "What have you been told so far?", key="fault-kill-rasa-1")[0] == 200, 240, "Rasa")
     assert patient_turns_so_far(store, sid) == 2
-    check_invariants(store, sid)
+    check_invariants(store, sid, echo=False)
 
 
 def test_two_clients_joke_and_retry_over_http(any_stack: dict[str, Any]) -> None:
@@ -163,7 +163,7 @@ def test_two_clients_joke_and_retry_over_http(any_stack: dict[str, Any]) -> None
         t.join()
     assert not failures
     turns = store.turns(sid)
-    check_invariants(store, sid)
+    check_invariants(store, sid, echo=False)
     assert len([t for t in turns if t["speaker"] == "trainee"]) == 6
     assert len([t for t in turns if t["speaker"] == "system"]) == 2  # the two off-topic notices
 
@@ -191,4 +191,4 @@ def test_a_lost_database_fails_the_turn_and_never_forgets(pg_stack: dict[str, An
     assert not [t for t in turns if t["status"] == "command"]
     assert "No practice session" not in " ".join(t["text"] for t in turns)
     assert patient_turns_so_far(store, sid) == 3
-    check_invariants(store, sid)
+    check_invariants(store, sid, echo=False)
