@@ -95,6 +95,27 @@ def cmd_eval_epitome(args: argparse.Namespace) -> int:
     return _evaluate(args, lambda scorer: evaluate_epitome(scorer, read_epitome(args.dir)), _show_epitome)
 
 
+def cmd_eval_agreement(args: argparse.Namespace) -> int:
+    """Two coders' files: agreement per act and per dimension (Cohen's kappa, Gwet's AC1)."""
+    from bot.evaluation.coded import agreement, read_jsonl
+
+    try:
+        report = agreement(read_jsonl(args.first), read_jsonl(args.second))
+    except (FileNotFoundError, ValueError) as exc:
+        log.error("%s", exc)
+        return 2
+    if not args.json:
+        _out(f"items coded by both: {report['items']}; identical act sets: {report['exact_act_sets']}")
+        _out(f"{'act':<28} {'n A':>5} {'n B':>5} {'kappa':>7} {'AC1':>7}")
+        for act, row in sorted(report["acts"].items()):
+            _out(f"{act:<28} {row['n_first']:>5} {row['n_second']:>5} {row['kappa']!s:>7} {row['ac1']!s:>7}")
+        _out(f"{'acts, macro mean':<40} {report['acts_macro']['kappa']!s:>7} {report['acts_macro']['ac1']!s:>7}")
+        for dim, row in report["dimensions"].items():
+            _out(f"{dim:<16} exact {row['exact']}  within 1 {row['within_1']}  kappa {row['kappa']}  AC1 {row['ac1']}")
+    _out(json.dumps(report))
+    return 0
+
+
 def _calibrate(
     args: argparse.Namespace, run: Callable[[], dict[str, Any]], show: Callable[[dict[str, Any]], None]
 ) -> int:
@@ -149,6 +170,11 @@ def add_commands(sub: Any) -> None:
     epitome.add_argument("--model", help=model_help)
     epitome.add_argument("--json", action="store_true", help="print the figures as one JSON object (last line)")
     epitome.set_defaults(func=cmd_eval_epitome)
+    agree = ev_sub.add_parser("agreement", help="two coders' codes of the coded-replies benchmark: kappa and AC1")
+    agree.add_argument("first", help="the first coder's JSON lines")
+    agree.add_argument("second", help="the second coder's JSON lines")
+    agree.add_argument("--json", action="store_true", help="print only the JSON object")
+    agree.set_defaults(func=cmd_eval_agreement)
 
     cal = sub.add_parser("calibrate", help="train the scorer's statistical part on your own coded data")
     cal_sub = cal.add_subparsers(dest="calibrate_command", required=True)

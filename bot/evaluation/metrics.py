@@ -49,3 +49,33 @@ def auc(scores: Sequence[float], positives: Sequence[bool]) -> float | None:
         return None
     wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
     return wins / (len(pos) * len(neg))
+
+
+def cohen_kappa(a: Sequence[object], b: Sequence[object]) -> float | None:
+    """Cohen's kappa for two raters on nominal categories (Cohen 1960): (p_o - p_e) / (1 - p_e).
+
+    None when undefined (no items, or chance agreement is 1 because both raters used one category only)."""
+    pairs = list(zip(a, b, strict=True))
+    if not pairs:
+        return None
+    n = len(pairs)
+    observed = sum(x == y for x, y in pairs) / n
+    categories = {x for x, _ in pairs} | {y for _, y in pairs}
+    expected = sum((sum(x == c for x, _ in pairs) / n) * (sum(y == c for _, y in pairs) / n) for c in categories)
+    return None if expected >= 1.0 else (observed - expected) / (1 - expected)
+
+
+def gwet_ac1(a: Sequence[object], b: Sequence[object]) -> float | None:
+    """Gwet's AC1 for two raters (Gwet 2008, Br J Math Stat Psychol 61:29-48): like kappa, but chance agreement
+    is sum_k pi_k (1 - pi_k) / (Q - 1) with pi_k the mean share of category k, so it stays stable when one
+    category dominates (rare acts). Q counts the categories either rater used (at least 2)."""
+    pairs = list(zip(a, b, strict=True))
+    if not pairs:
+        return None
+    n = len(pairs)
+    observed = sum(x == y for x, y in pairs) / n
+    categories = {x for x, _ in pairs} | {y for _, y in pairs}
+    q = max(len(categories), 2)
+    pis = [(sum(x == c for x, _ in pairs) + sum(y == c for _, y in pairs)) / (2 * n) for c in categories]
+    expected = sum(p * (1 - p) for p in pis) / (q - 1)
+    return None if expected >= 1.0 else (observed - expected) / (1 - expected)
