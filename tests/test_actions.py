@@ -94,10 +94,42 @@ def test_patient_turn_scores_and_answers_in_role() -> None:
     assert new["patient_state"]["turn"] == 1
 
 
-def test_patient_turn_without_a_session_explains() -> None:
+def test_patient_turn_without_a_session_is_an_error_not_a_reply() -> None:
+    """Only a lost tracker gets here from the web app: the gateway turns this into a 503, never a stored reply."""
     dispatcher = CollectingDispatcher()
     assert ActionPatientTurn().run(dispatcher, tracker("hello", "greet_introduce"), DOMAIN) == []
-    assert dispatcher.messages[0]["custom"]["type"] == "system"
+    assert dispatcher.messages[0]["custom"] == {
+        "type": "error",
+        "code": "no_session",
+        "text": "No practice session is running.",
+    }
+
+
+def test_a_retried_key_gets_the_earlier_answer_and_the_patient_moves_once() -> None:
+    """Rasa handled the first attempt but the web app timed out; the retry carries the same idempotency key."""
+    slots = start()
+    text = "What have you been told about the biopsy so far?"
+    first = CollectingDispatcher()
+    events = ActionPatientTurn().run(first, tracker(text, "perception_check", slots=slots), DOMAIN)
+    answer = first.messages[0]["custom"]
+    meta = {"idempotency_key": "key-retry-0001"}
+    history = [
+        {"event": "user", "text": text, "metadata": meta},
+        {"event": "bot", "text": None, "data": {"custom": answer}},
+        *events,
+        {"event": "user", "text": text, "metadata": meta},
+    ]
+    retry = tracker(text, "perception_check", slots={**slots, **slots_of(events)})
+    retry.latest_message["metadata"] = meta
+    retry.events = history
+    again = CollectingDispatcher()
+    assert ActionPatientTurn().run(again, retry, DOMAIN) == []  # no SlotSet: the patient does not move twice
+    assert again.messages[0]["custom"] == answer
+    other = tracker(text, "perception_check", slots={**slots, **slots_of(events)})
+    other.latest_message["metadata"] = {"idempotency_key": "key-other-0001"}
+    other.events = [*history[:-1], {"event": "user", "text": text, "metadata": other.latest_message["metadata"]}]
+    fresh = CollectingDispatcher()
+    assert slots_of(ActionPatientTurn().run(fresh, other, DOMAIN))["patient_state"]["turn"] == 2
 
 
 def test_unsure_meta_intent_mid_session_goes_to_the_patient() -> None:
