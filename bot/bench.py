@@ -265,8 +265,14 @@ class RequestFailed(RuntimeError):
     pass
 
 
-async def _post_json(http: aiohttp.ClientSession, url: str, body: dict[str, Any], expect: int = 200) -> Any:
-    async with http.post(url, json=body) as resp:
+async def _post_json(
+    http: aiohttp.ClientSession,
+    url: str,
+    body: dict[str, Any],
+    expect: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    async with http.post(url, json=body, headers=headers) as resp:
         payload = await resp.json(content_type=None)
         if resp.status != expect:
             raise RequestFailed(f"POST {url} -> {resp.status}: {str(payload)[:200]}")
@@ -308,7 +314,8 @@ class WebTarget:
 
     async def send(self, http: aiohttp.ClientSession, conv: Any, turn: int) -> bool:
         text = TRAINEE_LINES[turn % len(TRAINEE_LINES)]
-        answer = await _post_json(http, f"{self.base}/sessions/{conv}/messages", {"text": text})
+        key = {"Idempotency-Key": uuid.uuid4().hex}  # as the page sends it
+        answer = await _post_json(http, f"{self.base}/sessions/{conv}/messages", {"text": text}, headers=key)
         return bool(answer["session"]["status"] == "active")
 
 
