@@ -63,3 +63,38 @@ def test_benchmark_items_are_well_formed() -> None:
         assert isinstance(row["patient_line"], str) and row["patient_line"].strip()
         assert isinstance(row["reply"], str) and row["reply"].strip()
         assert isinstance(row["previous_replies"], list) and isinstance(row["decision_in_play"], bool)
+
+
+def test_evaluate_coded_counts_acts_dimensions_and_false_harms(scorer) -> None:  # type: ignore[no-untyped-def]
+    from bot.evaluation.coded import evaluate_coded
+
+    items = [
+        {
+            "id": "t1",
+            "patient_line": "I'm scared it's cancer.",
+            "reply": "It sounds like you're really frightened. What worries you most?",
+            "previous_replies": [],
+            "gold": {
+                "acts": ["nurse_name", "nurse_explore"],
+                "empathy": 4,
+                "collaboration": 3,
+                "shared_decision": None,
+            },
+        },
+        {
+            "id": "t2",
+            "patient_line": "I don't know what to do.",
+            "reply": "Don't worry, it'll all be fine.",
+            "previous_replies": [],
+            "gold": {"acts": ["premature_reassurance"], "empathy": 1, "collaboration": 1, "shared_decision": None},
+        },
+    ]
+    report = evaluate_coded(scorer, items)
+    assert report["items"] == 2
+    assert set(report["acts"]) == {"nurse_name", "nurse_explore", "premature_reassurance"}
+    assert report["acts"]["premature_reassurance"]["recall"] == 1.0
+    assert 0 <= report["act_macro_f1"] <= 1
+    assert set(report["dimensions"]) == {"empathy", "collaboration", "shared_decision"}
+    items[0]["gold"]["acts"] = ["nurse_name"]
+    items[1]["gold"]["acts"] = []  # the coders found no harm: the scorer's reassurance is now a false harm
+    assert evaluate_coded(scorer, items)["penalised_for_a_harmful_act_not_coded"] == 1

@@ -95,6 +95,35 @@ def cmd_eval_epitome(args: argparse.Namespace) -> int:
     return _evaluate(args, lambda scorer: evaluate_epitome(scorer, read_epitome(args.dir)), _show_epitome)
 
 
+def _show_coded(report: dict[str, Any]) -> None:
+    _out(f"items: {report['items']}")
+    _out(f"{'act':<28} {'P':>6} {'R':>6} {'F1':>6} {'n':>5}")
+    for act, row in sorted(report["acts"].items()):
+        _out(f"{act:<28} {row['precision']:>6} {row['recall']:>6} {row['f1']:>6} {row['support']:>5}")
+    _out(f"act macro-F1 {report['act_macro_f1']}")
+    for dim, row in report["dimensions"].items():
+        _out(f"{dim:<16} exact {row['exact']}  within 1 {row['within_1']}")
+    false_harms = report["penalised_for_a_harmful_act_not_coded"]
+    _out(f"replies penalised for a harmful act the coders did not find: {false_harms}")
+
+
+def cmd_eval_coded(args: argparse.Namespace) -> int:
+    """The scorer on the coded-replies benchmark's test part (or --part dev / all)."""
+    from bot.evaluation.coded import BENCHMARK_DIR, evaluate_coded, read_benchmark
+
+    def run(scorer: Any) -> dict[str, Any]:
+        items = read_benchmark(BENCHMARK_DIR, Path(args.file) if args.file else None)
+        chosen = [item for item in items if args.part == "all" or item["part"] == args.part]
+        return {"part": args.part, **evaluate_coded(scorer, chosen)}
+
+    return _evaluate(argparse.Namespace(model=args.model, json=False), run, _show_coded_with_json)
+
+
+def _show_coded_with_json(report: dict[str, Any]) -> None:
+    _show_coded(report)
+    _out(json.dumps(report))
+
+
 def cmd_eval_agreement(args: argparse.Namespace) -> int:
     """Two coders' files: agreement per act and per dimension (Cohen's kappa, Gwet's AC1)."""
     from bot.evaluation.coded import agreement, read_jsonl
@@ -170,6 +199,11 @@ def add_commands(sub: Any) -> None:
     epitome.add_argument("--model", help=model_help)
     epitome.add_argument("--json", action="store_true", help="print the figures as one JSON object (last line)")
     epitome.set_defaults(func=cmd_eval_epitome)
+    coded = ev_sub.add_parser("coded", help="the coded-replies benchmark: acts, dimension scores, false harms")
+    coded.add_argument("file", nargs="?", help="gold codes (default: benchmarks/coded-replies/gold.jsonl)")
+    coded.add_argument("--part", choices=("test", "dev", "all"), default="test", help="which part (default: test)")
+    coded.add_argument("--model", help=model_help)
+    coded.set_defaults(func=cmd_eval_coded)
     agree = ev_sub.add_parser("agreement", help="two coders' codes of the coded-replies benchmark: kappa and AC1")
     agree.add_argument("first", help="the first coder's JSON lines")
     agree.add_argument("second", help="the second coder's JSON lines")

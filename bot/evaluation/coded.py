@@ -101,3 +101,78 @@ def _r(value: float | None) -> float | None:
 def _mean(values: Iterable[float | None]) -> float | None:
     kept = [v for v in values if v is not None]
     return round(sum(kept) / len(kept), 3) if kept else None
+
+
+# -- measuring a scorer against the gold codes -----------------------------------------------------------------
+GOLD_FILE = BENCHMARK_DIR / "gold.jsonl"
+HARMFUL_ACTS = frozenset(
+    {
+        "advise_without_permission",
+        "persuade_warn",
+        "confront_blame",
+        "premature_reassurance",
+        "rescue_take_over",
+        "direct_command",
+        "dismiss",
+        "decide_for_patient",
+        "abuse",
+    }
+)
+
+
+def read_benchmark(folder: Path = BENCHMARK_DIR, gold: Path | None = None) -> list[dict[str, Any]]:
+    """Items joined with their gold codes (``gold.jsonl``), each with its ``part`` (dev or test)."""
+    items = [row for path in sorted(Path(folder).glob("items-*.jsonl")) for row in read_jsonl(path)]
+    codes = {row["id"]: row for row in read_jsonl(gold or Path(folder) / "gold.jsonl")}
+    joined = [{**item, "gold": codes[item["id"]], "part": part(item["id"])} for item in items if item["id"] in codes]
+    if not joined:
+        raise ValueError(f"No coded items in {folder}")
+    return joined
+
+
+def evaluate_coded(scorer: Any, items: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The scorer against the coders on ``items``.
+
+    Returns per-act precision, recall and F1 (acts present in the gold), act macro-F1, per dimension the share
+    of items exactly equal to the gold and within 1 point (null counts as equal only to null), and the number
+    of replies given a harmful act (MITI non-adherent, rescuer, persecutor or one of the new harmful acts)
+    that the coders did not find.
+    """
+    predicted: list[set[str]] = []
+    dims: list[dict[str, Any]] = []
+    for item in items:
+        previous = [a.name for text in item.get("previous_replies") or [] for a in scorer.score(text).acts]
+        result = scorer.score(item["reply"], context=item.get("patient_line"), previous_acts=previous).to_dict()
+        predicted.append({a["act"] for a in result["acts"]})
+        dims.append({d: result["dimensions"][d]["score"] for d in DIMENSIONS})
+    gold_acts = [{str(a) for a in item["gold"].get("acts") or []} for item in items]
+    acts = sorted(set().union(*gold_acts))
+    per_act = {}
+    for act in acts:
+        tp = sum(act in g and act in p for g, p in zip(gold_acts, predicted, strict=True))
+        fp = sum(act not in g and act in p for g, p in zip(gold_acts, predicted, strict=True))
+        fn = sum(act in g and act not in p for g, p in zip(gold_acts, predicted, strict=True))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        per_act[act] = {"precision": _r(precision), "recall": _r(recall), "f1": _r(f1), "support": tp + fn}
+    dimension_report = {}
+    for dim in DIMENSIONS:
+        pairs = [(item["gold"].get(dim), row[dim]) for item, row in zip(items, dims, strict=True)]
+        dimension_report[dim] = {
+            "exact": _r(sum(g == p for g, p in pairs) / len(pairs)),
+            "within_1": _r(
+                sum(
+                    (g is None and p is None) or (g is not None and p is not None and abs(g - p) <= 1) for g, p in pairs
+                )
+                / len(pairs)
+            ),
+        }
+    wrongly_harmful = sum(bool((p - g) & HARMFUL_ACTS) for g, p in zip(gold_acts, predicted, strict=True))
+    return {
+        "items": len(items),
+        "acts": per_act,
+        "act_macro_f1": _mean(v["f1"] for v in per_act.values()),
+        "dimensions": dimension_report,
+        "penalised_for_a_harmful_act_not_coded": wrongly_harmful,
+    }
