@@ -20,7 +20,14 @@ def entity(tracker: Tracker, name: str) -> Any:
 
 
 def is_confident_meta(tracker: Tracker) -> bool:
-    """Button payloads (``/ask_hint``) come with confidence 1.0; typed text must be clear enough."""
+    """Whether a meta intent (hint, help, end, ...) should be answered by the app.
+
+    Never for the trainee's own words (the web app marks them ``typed``): natural speech such as "shall we stop
+    there?" always goes to the patient; commands come from the page's buttons as payloads (``/ask_hint``,
+    confidence 1.0). Other channels' text must be clear enough.
+    """
+    if ((tracker.latest_message or {}).get("metadata") or {}).get("typed"):
+        return False
     intent = latest_intent(tracker)
     return intent is not None and intent[1] >= META_CONFIDENCE
 

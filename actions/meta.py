@@ -15,7 +15,8 @@ from bot import practice
 HELP = (
     "You are the clinician; the patient answers in role. Type what you would say. Under each of your "
     "messages you see scores for empathy, collaboration and shared decision, the words that earned them and "
-    "a tip. Type 'hint' for a nudge, or press End session for your report."
+    "a tip. Press Hint (or type /hint) for a nudge, or End session for your report. Everything else you type "
+    "goes to the patient."
 )
 
 

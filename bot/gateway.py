@@ -41,19 +41,24 @@ class RasaGateway:
         if self._http is not None:
             await self._http.close()
 
-    async def send(self, sender: str, message: str, idempotency_key: str | None = None) -> dict[str, Any]:
+    async def send(
+        self, sender: str, message: str, idempotency_key: str | None = None, typed: bool = False
+    ) -> dict[str, Any]:
         """Send one message and return our action's JSON payload (patient turn, system note or end).
 
         ``idempotency_key`` travels as the message's metadata, so the action can recognise a retry of a message
         Rasa has already handled and answer it without moving the patient twice. Raises ``PatientUnavailable``
         on any failure: refused, timed out (``RAPPORT_RASA_TIMEOUT`` seconds), an error status, or an answer
         without our action's payload, which is what Rasa returns when the action server or its tracker store
-        failed.
+        failed. ``typed``: the message is the trainee's own words, which always go to the patient, never to an
+        app command, whatever intent Rasa reads in them.
         """
         url = f"{self.base_url}/webhooks/rest/webhook"
         body: dict[str, Any] = {"sender": sender, "message": message}
+        metadata: dict[str, Any] = {"typed": typed}
         if idempotency_key:
-            body["metadata"] = {"idempotency_key": idempotency_key}
+            metadata["idempotency_key"] = idempotency_key
+        body["metadata"] = metadata
         try:
             http = await self._client()
             async with http.post(url, json=body) as resp:

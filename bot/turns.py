@@ -38,6 +38,10 @@ MAX_MESSAGE_CHARS = 2000
 MAX_NAME_CHARS = 80
 MAX_SEED = 2**31 - 1  # the seed column is a 32-bit integer on PostgreSQL
 KEY_PATTERN = re.compile(r"[A-Za-z0-9._:\-]{8,100}")
+# App commands (answered by the app, out of role) and the Rasa payload each becomes. A trainee reaches them
+# with the page's buttons (POST .../commands) or by typing exactly "/hint" or "/help"; any other text, however
+# much it sounds like a command ("shall we stop there?"), goes to the patient.
+COMMANDS = {"hint": "/ask_hint", "help": "/ask_help"}
 
 
 class TurnError(Exception):
@@ -177,6 +181,12 @@ class TurnService:
         return build_report(session, self.store.turns(session_id))
 
     # -- turns ----------------------------------------------------------------------------------------------
+    async def command(self, session_id: str, name: Any, idempotency_key: Any = None) -> TurnResult:
+        """An app command ("hint" or "help"): stored as a command turn with the app's answer."""
+        if not isinstance(name, str) or name not in COMMANDS:
+            raise TurnError(400, "unknown_command", f"The command must be one of: {', '.join(COMMANDS)}.")
+        return await self.send(session_id, "/" + name, idempotency_key)
+
     async def send(self, session_id: str, text: Any, idempotency_key: Any = None) -> TurnResult:
         """One trainee message, answered at most once whatever the retries (see the module docstring)."""
         text = clean_message(text)
@@ -200,8 +210,12 @@ class TurnService:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _exchange(self, sid: str, turn: dict[str, Any], token: str, text: str, key: str) -> TurnResult:
+        command = typed_command(text)
         try:
-            payload = await self.gateway.send(sid, for_rasa(text), key)
+            if command:
+                payload = await self.gateway.send(sid, COMMANDS[command], key)
+            else:
+                payload = await self.gateway.send(sid, for_rasa(text), key, typed=True)
         except PatientUnavailable as exc:
             await self._unanswered(sid, turn, token)
             raise TurnError(
@@ -264,6 +278,12 @@ class TurnService:
             pass
         except Exception:
             log.exception("Could not mark turn %s of session %s unanswered", turn["index"], sid)
+
+
+def typed_command(text: str) -> str | None:
+    """The command a message spells in the documented syntax ("/hint", "/help"), else None."""
+    word = text.strip().lower()
+    return word[1:] if word.startswith("/") and word[1:] in COMMANDS else None
 
 
 def _choice(value: Any, allowed: Any, what: str) -> str:

@@ -132,6 +132,26 @@ def test_a_retried_key_gets_the_earlier_answer_and_the_patient_moves_once() -> N
     assert slots_of(ActionPatientTurn().run(fresh, other, DOMAIN))["patient_state"]["turn"] == 2
 
 
+def test_typed_words_always_go_to_the_patient_even_as_a_confident_meta_intent() -> None:
+    """ "Shall we stop there?" may read as end_session to the NLU; the trainee's own words stay clinical."""
+    slots = start()
+    for action, text, intent in (
+        (ActionEndSession(), "I think we should stop here for today", "end_session"),
+        (ActionHint(), "What should we do next?", "ask_hint"),
+    ):
+        typed = tracker(text, intent, confidence=0.99, slots=slots)
+        typed.latest_message["metadata"] = {"typed": True}
+        dispatcher = CollectingDispatcher()
+        events = action.run(dispatcher, typed, DOMAIN)
+        assert dispatcher.messages[0]["custom"]["type"] == "patient_turn", text
+        assert slots_of(events)["patient_state"]["turn"] == 1
+    button = tracker("/ask_hint", "ask_hint", confidence=1.0, slots=slots)
+    button.latest_message["metadata"] = {"typed": False}
+    dispatcher = CollectingDispatcher()
+    ActionHint().run(dispatcher, button, DOMAIN)
+    assert dispatcher.messages[0]["custom"]["type"] == "system"
+
+
 def test_unsure_meta_intent_mid_session_goes_to_the_patient() -> None:
     slots = start()
     dispatcher = CollectingDispatcher()

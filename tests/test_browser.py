@@ -91,12 +91,17 @@ def test_three_turns_then_the_report(stack: dict[str, Any], browser: Any, tmp_pa
 
     browser.find_element(By.ID, "exam-toggle").click()
     wait.until(lambda d: not any(c.is_displayed() for c in d.find_elements(By.CSS_SELECTOR, ".score-card")))
+    wait.until(lambda d: not d.find_element(By.ID, "exam-toggle").is_enabled())  # once on, it stays on
 
     browser.refresh()  # reload keeps the whole history
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".turn.patient")) == 4)
     browser.save_screenshot(str(tmp_path / "session.png"))
 
+    browser.find_element(By.ID, "end-session").click()  # ending asks first; "Keep practising" goes back
+    wait.until(ec.element_to_be_clickable((By.ID, "end-cancel"))).click()
+    assert not browser.find_elements(By.ID, "end-confirm") and "session.html" in browser.current_url
     browser.find_element(By.ID, "end-session").click()
+    wait.until(ec.element_to_be_clickable((By.ID, "end-confirm"))).click()
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#spikes .check-item")))
     report = browser.find_element(By.ID, "report").text
     assert "not norms" in report

@@ -321,3 +321,26 @@ def test_a_retried_key_gets_the_first_answer(stack: dict[str, Any]) -> None:
     assert (status, body["error"]["code"]) == (422, "idempotency_key_reused")
     _, session = call(base, "GET", f"/api/sessions/{sid}")
     assert len(session["turns"]) == 3
+
+
+def test_natural_speech_goes_to_the_patient_and_commands_come_from_buttons(stack: dict[str, Any]) -> None:
+    """Sentences that sound like session commands are the trainee's words to the patient; the app's commands
+    come from the buttons (POST .../commands) or the typed "/hint"."""
+    base = stack["base"]
+    sid = new_session(base)["session"]["id"]
+    for text in (
+        "Let's wrap up with a plan, shall we?",
+        "Shall we stop there?",
+        "I think we should stop here for today",
+        "What should we do next?",
+        "end session",
+    ):
+        status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": text})
+        assert status == 200 and body["patient_turn"], (text, body)
+        assert body["session"]["status"] == "active" and body["trainee_turn"]["status"] == "answered", text
+    status, body = call(base, "POST", f"/api/sessions/{sid}/commands", {"command": "hint"})
+    assert status == 200 and body["system_turn"]["text"].startswith("Hint:") and body["patient_turn"] is None
+    status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "/help"})
+    assert status == 200 and body["trainee_turn"]["status"] == "command" and body["system_turn"]
+    status, body = call(base, "POST", f"/api/sessions/{sid}/commands", {"command": "end"})
+    assert (status, body["error"]["code"]) == (400, "unknown_command")

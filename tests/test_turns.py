@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from bot.gateway import PatientUnavailable, RasaGateway
 from bot.scoring import default_scorer
 from bot.store import Store
+from bot.text import for_rasa
 from bot.turns import TurnError, TurnService
 
 OPENING = {"type": "patient_turn", "text": "Is it the results?", "pool": "opening", "state": {"persona": "standard"}}
@@ -35,9 +36,12 @@ class ScriptedPatient:
         self.answered: dict[str, dict[str, Any]] = {}
         self.calls: list[str] = []
 
-    async def send(self, sender: str, message: str, idempotency_key: str | None = None) -> dict[str, Any]:
+    async def send(
+        self, sender: str, message: str, idempotency_key: str | None = None, typed: bool = False
+    ) -> dict[str, Any]:
         if message.startswith("/start_scenario"):
             return dict(OPENING)
+        assert typed != message.startswith("/"), "typed words never go as a payload, payloads never as words"
         self.calls.append(message)
         if self.stall is not None:
             await self.stall.wait()
@@ -47,7 +51,7 @@ class ScriptedPatient:
             raise PatientUnavailable("The patient did not answer in time.")
         if idempotency_key and idempotency_key in self.answered:
             return self.answered[idempotency_key]
-        if message == "hint":
+        if message == "/ask_hint":
             return {"type": "system", "text": "Hint: ask what they know."}
         payload = {
             "type": "patient_turn",
@@ -95,7 +99,7 @@ def check_invariants(store: Store, sid: str, echo: bool = True) -> None:
         between = [t for t in turns if answered["index"] < t["index"] < reply["index"]]
         assert all(t["reply_to"] == answered["id"] for t in between), "a reply is separated from its turn"
         if echo and reply["speaker"] == "patient":
-            assert reply["text"] == f"re: {answered['text']}"
+            assert reply["text"] == f"re: {for_rasa(answered['text'])}"
     for turn in turns:
         if turn["speaker"] == "trainee" and turn["status"] == "answered":
             assert [t for t in turns if t["reply_to"] == turn["id"] and t["speaker"] == "patient"]
@@ -229,8 +233,16 @@ async def keys_and_refusals(store: Store) -> None:
         with pytest.raises(TurnError) as err:
             await svc.send(sid, "Hi", bad)
         assert err.value.code == "invalid_idempotency_key"
-    command = await svc.send(sid, "hint", "key-hint-001")
+    command = await svc.send(sid, "/hint", "key-hint-001")  # the documented typed syntax
     assert command.trainee_turn["status"] == "command" and command.system_turn and not command.patient_turn
+    button = await svc.command(sid, "hint", "key-hint-002")  # the page's button
+    assert button.trainee_turn["text"] == "/hint" and button.system_turn and not button.patient_turn
+    for words in ("hint", "Shall we stop there?", "What should we do next?", "/ /ask_hint"):
+        spoken = await svc.send(sid, words)
+        assert spoken.patient_turn and spoken.trainee_turn["status"] == "answered", words
+    with pytest.raises(TurnError) as err:
+        await svc.command(sid, "end")
+    assert (err.value.status, err.value.code) == (400, "unknown_command")
     check_invariants(store, sid)
 
 
@@ -362,7 +374,7 @@ async def interleave(store: Store, scripts: list[list[tuple[str, int]]], seed: i
             if op == "retry" and last is not None:
                 text, key = last
             else:
-                text = {"joke": f"Tell me a joke {n}", "hint": "hint"}.get(op, f"Client {number} says {n}.{step}")
+                text = {"joke": f"Tell me a joke {n}", "hint": "/hint"}.get(op, f"Client {number} says {n}.{step}")
                 key = f"key-{number}-{step}-{n}"
             last = (text, key)
             try:

@@ -101,6 +101,15 @@ OPENAPI: dict[str, Any] = {
                 },
             },
         },
+        "/api/sessions/{session_id}/commands": {
+            "parameters": _SESSION_ID,
+            "post": {
+                "summary": "An app command (hint or help), answered out of role as a system turn",
+                "parameters": [_KEY],
+                "requestBody": _json_body({"command": {"type": "string", "enum": ["hint", "help"]}}, ("command",)),
+                "responses": {"200": _resp("Command turn and the app's answer"), **_errors(400, 404, 409, 422, 503)},
+            },
+        },
         "/api/sessions/{session_id}/end": {
             "parameters": _SESSION_ID,
             "post": {

@@ -83,6 +83,14 @@ async def post_message(request: Request, session_id: str) -> HTTPResponse:
     return json_response(exchange(result))
 
 
+@bp.post("/<session_id:str>/commands")
+async def post_command(request: Request, session_id: str) -> HTTPResponse:
+    data = json_body(request)
+    key = request.headers.get(IDEMPOTENCY_HEADER, data.get("idempotency_key"))
+    result = await turns_of(request).command(session_id, data.get("command"), key)
+    return json_response(exchange(result))
+
+
 @bp.post("/<session_id:str>/end")
 async def end_session(request: Request, session_id: str) -> HTTPResponse:
     return json_response({"report": turns_of(request).end(session_id)})

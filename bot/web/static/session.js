@@ -243,7 +243,8 @@
   }
 
   form.addEventListener('submit', function (e) { e.preventDefault(); send(); });
-  hintBtn.addEventListener('click', function () { send('hint'); });
+  // The Hint button sends the documented command "/hint"; typed words always go to the patient.
+  hintBtn.addEventListener('click', function () { send('/hint'); });
 
   input.addEventListener('keydown', function (e) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
@@ -275,9 +276,36 @@
 
   /* ----- end ----- */
 
+  // Ending is final, so it asks first: an inline confirmation (no browser dialog), focus on its button.
+  var confirmBar = null;
+  function closeConfirm() {
+    if (confirmBar && confirmBar.parentNode) confirmBar.parentNode.removeChild(confirmBar);
+    confirmBar = null;
+    endBtn.focus();
+  }
+  function askToEnd() {
+    if (confirmBar) { document.getElementById('end-confirm').focus(); return; }
+    confirmBar = h('div', { class: 'end-confirm', role: 'alertdialog', 'aria-labelledby': 'end-confirm-text' },
+      h('p', { id: 'end-confirm-text' },
+        'End this session? The patient leaves, you cannot add more replies, and your report opens.'),
+      h('button', { type: 'button', id: 'end-confirm', class: 'btn btn-primary', onclick: function () {
+        if (confirmBar && confirmBar.parentNode) confirmBar.parentNode.removeChild(confirmBar);
+        confirmBar = null;
+        endNow();
+      } }, 'End session'),
+      h('button', { type: 'button', id: 'end-cancel', class: 'btn', onclick: closeConfirm }, 'Keep practising'));
+    log.parentNode.insertBefore(confirmBar, log);
+    document.getElementById('end-confirm').focus();
+  }
+
   endBtn.addEventListener('click', function () {
     if (isEnded()) { window.location.href = reportUrl(); return; }
     if (state.ending) return;
+    askToEnd();
+  });
+
+  function endNow() {
+    if (state.ending || isEnded()) return;
     state.ending = true;
     updateControls();
     endBtn.textContent = 'Ending…';
@@ -292,7 +320,7 @@
       updateControls();
       R.showError(res.error.message);
     });
-  });
+  }
 
   /* ----- start ----- */
 
