@@ -173,12 +173,18 @@ class TurnService:
         return self.report(session_id)
 
     def report(self, session_id: str) -> dict[str, Any]:
+        """The session report; while the session is active only its transcript so far (``in_progress``), since
+        the outcome, the hidden concerns and the debrief would give the scenario away; refused in an exam."""
         session = self.session(session_id)
         if session["exam_mode"] and session["status"] == "active":
             raise TurnError(
                 409, "exam_in_progress", "This is an exam: scores and the report are shown when the session ends."
             )
-        return build_report(session, self.store.turns(session_id))
+        report = build_report(session, self.store.turns(session_id))
+        if session["status"] == "active":
+            kept = ("session", "scenario", "persona", "transcript")
+            return {"in_progress": True, **{key: report[key] for key in kept}}
+        return {"in_progress": False, **report}
 
     # -- turns ----------------------------------------------------------------------------------------------
     async def command(self, session_id: str, name: Any, idempotency_key: Any = None) -> TurnResult:

@@ -198,6 +198,8 @@ def test_gaming_the_scorer_gets_an_in_role_reply_and_a_stored_notice(stack: dict
     _, session = call(base, "GET", f"/api/sessions/{sid}")
     assert [t["speaker"] for t in session["turns"]] == ["patient", "trainee", "patient", "system"]
     _, report = call(base, "GET", f"/api/sessions/{sid}/report")
+    assert report["report"]["in_progress"] is True and "rubric" not in report["report"]  # no spoilers yet
+    _, report = call(base, "POST", f"/api/sessions/{sid}/end")
     assert report["report"]["rubric"]["kind"] == "spikes"
 
 
@@ -344,3 +346,18 @@ def test_natural_speech_goes_to_the_patient_and_commands_come_from_buttons(stack
     assert status == 200 and body["trainee_turn"]["status"] == "command" and body["system_turn"]
     status, body = call(base, "POST", f"/api/sessions/{sid}/commands", {"command": "end"})
     assert (status, body["error"]["code"]) == (400, "unknown_command")
+
+
+def test_an_active_sessions_report_gives_nothing_away(stack: dict[str, Any]) -> None:
+    """While the session runs: the transcript so far, no hidden concerns, debrief, outcome or rubric."""
+    base = stack["base"]
+    sid = new_session(base)["session"]["id"]
+    call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "What have you been told so far?"})
+    status, body = call(base, "GET", f"/api/sessions/{sid}/report")
+    report = body["report"]
+    assert status == 200 and report["in_progress"] is True
+    assert set(report) == {"in_progress", "session", "scenario", "persona", "transcript"}
+    assert len(report["transcript"]) == 3
+    status, body = call(base, "POST", f"/api/sessions/{sid}/end")
+    assert body["report"]["in_progress"] is False
+    assert {"concerns", "debrief", "outcome", "rubric"} <= set(body["report"])

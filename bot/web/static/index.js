@@ -143,10 +143,13 @@
         h('div', { class: 'recent-info' },
           h('span', { class: 'recent-title' }, s.scenario_title || 'Practice session'),
           h('span', { class: 'recent-meta' }, meta)),
-        h('div', { class: 'recent-links' },
-          h('a', { class: 'btn btn-small' + (ended ? ' btn-quiet' : ''), href: 'session.html?id=' + encodeURIComponent(s.id) },
-            ended ? 'Open chat' : 'Resume'),
-          h('a', { class: 'btn btn-small' + (ended ? '' : ' btn-quiet'), href: 'report.html?id=' + encodeURIComponent(s.id) }, 'Report'))));
+        // An active session offers Continue only: its report (concerns, debrief) would give the game away.
+        ended
+          ? h('div', { class: 'recent-links' },
+            h('a', { class: 'btn btn-small btn-quiet', href: 'session.html?id=' + encodeURIComponent(s.id) }, 'Open chat'),
+            h('a', { class: 'btn btn-small', href: 'report.html?id=' + encodeURIComponent(s.id) }, 'Report'))
+          : h('div', { class: 'recent-links' },
+            h('a', { class: 'btn btn-small', href: 'session.html?id=' + encodeURIComponent(s.id) }, 'Continue'))));
     });
   }
 

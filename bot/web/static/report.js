@@ -302,6 +302,15 @@
       scenario_title: rep.session.scenario_title || (rep.scenario && rep.scenario.title)
     }));
     root.appendChild(renderHeader(rep));
+    if (rep.in_progress) {
+      // No spoilers while the session runs: only the transcript so far, and the way back to the chat.
+      root.appendChild(h('div', { class: 'notice notice-info in-progress' },
+        h('p', null, 'This session is still in progress. The full report (outcome, rubric, hidden concerns and ' +
+          'debrief) opens when the session ends.'),
+        h('a', { class: 'btn btn-primary', href: 'session.html?id=' + encodeURIComponent(sessionId) }, 'Continue the session')));
+      root.appendChild(renderTranscript(rep));
+      return;
+    }
     root.appendChild(renderOutcome(rep));
     root.appendChild(renderDimensions(rep));
     root.appendChild(renderMoments(rep));
