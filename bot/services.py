@@ -214,7 +214,8 @@ class Backoff:
         return wait
 
     def restarted(self, now: float) -> None:
-        self.restarts += 1
+        if self.due_at is not None:  # a restart after a death, not the first start
+            self.restarts += 1
         self.started_at, self.due_at = now, None
 
 

@@ -146,36 +146,64 @@ class TurnService:
         await asyncio.to_thread(
             self.store.open_session, session_id, str(payload["text"]), payload.get("pool"), payload.get("state")
         )
-        return self.session(session_id), self.store.turns(session_id)
+        return await self.session(session_id), await asyncio.to_thread(self.store.turns, session_id)
 
-    def session(self, session_id: str) -> dict[str, Any]:
+    def recover(self) -> int:
+        """At start-up: free what a crashed run of this instance left in flight (``Store.recover``)."""
+        freed = self.store.recover()
+        if freed:
+            log.warning("Freed %d session(s) left in flight by a previous run; their turns are unanswered", freed)
+        return freed
+
+    async def session(self, session_id: str) -> dict[str, Any]:
+        return await asyncio.to_thread(self._session, session_id)
+
+    async def turns(self, session_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        session = await self.session(session_id)
+        return session, await asyncio.to_thread(self.store.turns, session_id)
+
+    def _session(self, session_id: str) -> dict[str, Any]:
         session = self.store.get_session(session_id)
         if session is None:
             raise TurnError(404, "unknown_session", "There is no practice session with that id.")
         return session
 
-    def set_exam_mode(self, session_id: str, exam_mode: Any) -> dict[str, Any]:
+    async def set_exam_mode(self, session_id: str, exam_mode: Any) -> dict[str, Any]:
+        return await asyncio.to_thread(self._set_exam_mode, session_id, exam_mode)
+
+    def _set_exam_mode(self, session_id: str, exam_mode: Any) -> dict[str, Any]:
         """Exam mode can be switched on while a session runs, never off: once on, scores stay hidden until the
         session ends (else switching it off would reveal them)."""
         if not isinstance(exam_mode, bool):
             raise TurnError(400, "invalid_field", "exam_mode must be true or false.")
-        session = self.session(session_id)
+        session = self._session(session_id)
         if session["status"] != "active":
             raise TurnError(409, "session_ended", "This session has ended; its settings can no longer change.")
         if session["exam_mode"] and not exam_mode:
             raise TurnError(409, "exam_mode_locked", "Exam mode stays on until the session ends.")
         self.store.set_exam_mode(session_id, exam_mode)
-        return self.session(session_id)
+        return self._session(session_id)
 
-    def end(self, session_id: str) -> dict[str, Any]:
-        self.session(session_id)
-        self.store.end_session(session_id, by="trainee")
-        return self.report(session_id)
+    async def end(self, session_id: str) -> dict[str, Any]:
+        return await asyncio.to_thread(self._end, session_id)
 
-    def report(self, session_id: str) -> dict[str, Any]:
+    def _end(self, session_id: str) -> dict[str, Any]:
+        """End the session and return its report; refused while a message is being answered, so the report
+        returned is the one an educator reads later (no reply lands after the end)."""
+        self._session(session_id)
+        if not self.store.end_session(session_id, by="trainee", unless_busy=True):
+            raise TurnError(
+                409, "message_in_flight", "The patient is still answering your last message. End after the reply."
+            )
+        return self._report(session_id)
+
+    async def report(self, session_id: str) -> dict[str, Any]:
+        return await asyncio.to_thread(self._report, session_id)
+
+    def _report(self, session_id: str) -> dict[str, Any]:
         """The session report; while the session is active only its transcript so far (``in_progress``), since
         the outcome, the hidden concerns and the debrief would give the scenario away; refused in an exam."""
-        session = self.session(session_id)
+        session = self._session(session_id)
         if session["exam_mode"] and session["status"] == "active":
             raise TurnError(
                 409, "exam_in_progress", "This is an exam: scores and the report are shown when the session ends."
@@ -206,8 +234,7 @@ class TurnService:
         assert begin.turn is not None and begin.token is not None
         # Shielded: if the caller is cancelled (client gone), the exchange still finishes and is stored.
         task = asyncio.ensure_future(self._exchange(session_id, begin.turn, begin.token, text, key))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._keep(task)
         return await asyncio.shield(task)
 
     async def drain(self) -> None:
@@ -237,11 +264,35 @@ class TurnService:
             raise TurnError(
                 503, "patient_unavailable", "This message took too long and was not answered; send it again."
             ) from exc
-        except BaseException:
-            log.exception("Storing the answer to turn %s of session %s failed", turn["index"], sid)
-            self._unanswered_now(sid, turn, token)
-            raise
+        except Exception as exc:
+            # The patient answered but the database failed: keep trying to store the answer in the background,
+            # so it is not lost; the client's retry with the same key gets it once it is stored.
+            log.error("Storing the answer to turn %s of session %s failed: %s", turn["index"], sid, exc)
+            self._keep(asyncio.ensure_future(self._finish_later(sid, turn, token, payload)))
+            raise TurnError(
+                503, "database_unavailable", "Your message was answered but could not be saved yet; send it again."
+            ) from exc
         return _result(saved, replies, current)
+
+    def _keep(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _finish_later(
+        self, sid: str, turn: dict[str, Any], token: str, payload: dict[str, Any], attempts: int = 8
+    ) -> None:
+        """Retry storing an answer with back-off (1 s doubling, about four minutes in all). If it never lands,
+        the guard goes stale and the retry of the message asks the patient again (who answers it from memory)."""
+        for attempt in range(attempts):
+            await asyncio.sleep(min(2.0**attempt, 60.0))
+            try:
+                await asyncio.to_thread(self._finish, sid, turn, token, payload)
+                log.info("Stored the answer to turn %s of session %s after a database failure", turn["index"], sid)
+                return
+            except GuardLost:
+                return
+            except Exception as exc:
+                log.warning("Still cannot store the answer to turn %s of session %s: %s", turn["index"], sid, exc)
 
     def _finish(
         self, sid: str, turn: dict[str, Any], token: str, payload: dict[str, Any]

@@ -277,6 +277,8 @@ def test_odd_input_gets_a_clear_4xx_and_every_error_has_one_shape(stack: dict[st
     assert (status, body["error"]["code"]) == (400, "empty_message")
     status, body = call(base, "POST", f"/api/sessions/{sid}/messages", raw=b'{"text": "' + b"a" * 70_000 + b'"}')
     assert (status, body["error"]["code"]) == (413, "payload_too_large")
+    status, body = call(base, "POST", f"/api/sessions/{sid}/messages", raw=b"[" * 5000 + b"]" * 5000)
+    assert (status, body["error"]["code"]) == (400, "invalid_json")
     status, body = call(base, "POST", "/api/no-such-route", {})
     assert status in (404, 405) and body["error"]["code"] in ("not_found", "method_not_allowed")
     status, body = call(base, "DELETE", f"/api/sessions/{sid}")

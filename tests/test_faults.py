@@ -40,6 +40,14 @@ def say(base: str, sid: str, text: str, key: str | None = None) -> tuple[int, di
     return call(base, "POST", f"/api/sessions/{sid}/messages", {"text": text}, headers=headers)
 
 
+def status_of(base: str, sid: str, text: str, key: str) -> int:
+    """The status of one message, 0 when the web app cannot be reached at all (it is being restarted)."""
+    try:
+        return say(base, sid, text, key)[0]
+    except OSError:
+        return 0
+
+
 def until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -191,4 +199,29 @@ def test_a_lost_database_fails_the_turn_and_never_forgets(pg_stack: dict[str, An
     assert not [t for t in turns if t["status"] == "command"]
     assert "No practice session" not in " ".join(t["text"] for t in turns)
     assert patient_turns_so_far(store, sid) == 3
+    check_invariants(store, sid, echo=False)
+
+
+def test_a_web_app_killed_mid_turn_comes_back_and_the_retry_is_answered(stack: dict[str, Any]) -> None:
+    """The web app dies while the patient is answering: it is restarted, frees its own guard at start, and the
+    retry with the same key gets the patient's answer (given from Rasa's memory: the patient moves once)."""
+    base, services = stack["base"], stack["services"]
+    store = Store(make_engine(stack["db_url"]))
+    sid = start(base)
+    actions = services.procs["actions"]
+    os.killpg(actions.pid, signal.SIGSTOP)
+    sender = threading.Thread(target=status_of, args=(base, sid, "Hello, I'm Dr Khan.", "fault-web-0001"))
+    try:
+        sender.start()
+        until(lambda: bool(store.turns(sid)[1:]), 20, "the pending turn")
+        old_web = services.procs["web"].pid
+        os.killpg(old_web, signal.SIGKILL)
+    finally:
+        os.killpg(actions.pid, signal.SIGCONT)
+    sender.join(timeout=60)
+    until(lambda: status_of(base, sid, "Hello, I'm Dr Khan.", "fault-web-0001") == 200, 120, "the web app")
+    assert services.procs["web"].pid != old_web
+    turns = store.turns(sid)
+    assert [t["status"] for t in turns if t["speaker"] == "trainee"] == ["answered"]
+    assert patient_turns_so_far(store, sid) == 1
     check_invariants(store, sid, echo=False)

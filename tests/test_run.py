@@ -104,6 +104,8 @@ def test_supervision_restarts_with_back_off() -> None:
 
     backoff = Backoff(cap_s=8.0, healthy_s=60.0)
     backoff.restarted(0.0)
+    assert backoff.restarts == 0  # the first start is not a restart
     assert [backoff.died(t) for t in (1.0, 2.0, 3.0, 4.0, 5.0)] == [1.0, 2.0, 4.0, 8.0, 8.0]
     backoff.restarted(10.0)
+    assert backoff.restarts == 1
     assert backoff.died(100.0) == 1.0  # a minute up resets the delay

@@ -220,3 +220,33 @@ def test_migrating_an_old_sqlite_database(tmp_path) -> None:  # type: ignore[no-
 @pytest.mark.postgres
 def test_migrating_an_old_postgres_database(pg_url: str) -> None:
     migrate_an_old_database(pg_url)
+
+
+def a_crashed_request_is_recovered(store: Store) -> None:
+    """The web app died mid-turn: at its next start it frees its own guards, and a retry of the pending turn's
+    key is taken up at once; a pending turn under a stale guard (another instance died) is taken up too."""
+    sid = store.create_session("Ann", SCENARIO, "gentle", 1, exam_mode=False)
+    dead = store.begin_turn(sid, "Hello?", "key-crash-01")
+    assert dead.kind == "started" and dead.turn
+    assert store.begin_turn(sid, "Hello?", "key-crash-01").kind == "in_flight"
+    restarted = Store(store.engine, owner=store.owner)
+    other = Store(store.engine, owner="another-instance")
+    assert other.recover() == 0  # never frees another instance's guards
+    assert restarted.recover() == 1
+    assert store.turns(sid)[0]["status"] == "unanswered"
+    again = restarted.begin_turn(sid, "Hello?", "key-crash-01")
+    assert again.kind == "started" and again.turn and again.turn["id"] == dead.turn["id"]
+    assert again.turn["status"] == "pending"
+    other.stale_after_s = -1.0  # the restarted instance died too; its guard is now stale
+    taken = other.begin_turn(sid, "Hello?", "key-crash-01")
+    assert taken.kind == "started" and taken.turn and taken.turn["id"] == dead.turn["id"]
+    assert len(store.turns(sid)) == 1
+
+
+def test_a_crashed_request_is_recovered_sqlite(store: Store) -> None:
+    a_crashed_request_is_recovered(store)
+
+
+@pytest.mark.postgres
+def test_a_crashed_request_is_recovered_postgres(pg_store: Store) -> None:
+    a_crashed_request_is_recovered(pg_store)

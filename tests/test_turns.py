@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.exc import OperationalError
 
 from bot.gateway import PatientUnavailable, RasaGateway
 from bot.scoring import default_scorer
@@ -168,7 +169,7 @@ async def timeout_then_retry(store: Store) -> None:
     assert again.replayed and again.patient_turn == result.patient_turn
     texts = [t["text"] for t in store.turns(sid)]
     assert texts.count("What do you know so far?") == 1
-    report = svc.report(sid)
+    report = await svc.report(sid)
     assert [t["text"] for t in report["transcript"]].count("What do you know so far?") == 1
     check_invariants(store, sid)
 
@@ -303,17 +304,17 @@ async def exam_mode_is_locked(store: Store) -> None:
     svc = service(store)
     sid = await new_session(svc)
     await svc.send(sid, "What have you been told?")
-    assert svc.set_exam_mode(sid, True)["exam_mode"] is True
+    assert (await svc.set_exam_mode(sid, True))["exam_mode"] is True
     with pytest.raises(TurnError) as err:
-        svc.set_exam_mode(sid, False)
+        await svc.set_exam_mode(sid, False)
     assert (err.value.status, err.value.code) == (409, "exam_mode_locked")
     with pytest.raises(TurnError) as err:
-        svc.report(sid)
+        await svc.report(sid)
     assert err.value.code == "exam_in_progress"
-    report = svc.end(sid)
+    report = await svc.end(sid)
     assert report["transcript"][1]["score"]
     with pytest.raises(TurnError) as err:
-        svc.set_exam_mode(sid, False)
+        await svc.set_exam_mode(sid, False)
     assert err.value.code == "session_ended"
 
 
@@ -324,6 +325,70 @@ def test_exam_mode_is_locked_sqlite(store: Store) -> None:
 @pytest.mark.postgres
 def test_exam_mode_is_locked_postgres(pg_store: Store) -> None:
     asyncio.run(exam_mode_is_locked(pg_store))
+
+
+async def database_fails_after_the_answer(store: Store) -> None:
+    """The patient answered but storing it failed: 503, the answer is stored once the database is back, and
+    the retry with the key gets it; the patient is not asked twice."""
+    patient = ScriptedPatient()
+    svc = service(store, patient)
+    sid = await new_session(svc)
+    real = store.finish_turn
+    failures = {"left": 2}
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OperationalError("UPDATE turn ...", {}, Exception("database is locked"))
+        return real(*args, **kwargs)
+
+    store.finish_turn = flaky  # type: ignore[method-assign]
+    with pytest.raises(TurnError) as err:
+        await svc.send(sid, "What do you know so far?", "key-dbfail-01")
+    assert (err.value.status, err.value.code) == (503, "database_unavailable")
+    await svc.drain()  # the background retry stores it (after 1 s, then 2 s)
+    store.finish_turn = real  # type: ignore[method-assign]
+    retry = await svc.send(sid, "What do you know so far?", "key-dbfail-01")
+    assert retry.replayed and retry.patient_turn and retry.patient_turn["text"] == "re: What do you know so far?"
+    assert patient.calls == ["What do you know so far?"]
+    check_invariants(store, sid)
+
+
+def test_database_fails_after_the_answer_sqlite(store: Store) -> None:
+    asyncio.run(database_fails_after_the_answer(store))
+
+
+@pytest.mark.postgres
+def test_database_fails_after_the_answer_postgres(pg_store: Store) -> None:
+    asyncio.run(database_fails_after_the_answer(pg_store))
+
+
+async def no_end_while_answering(store: Store) -> None:
+    """Ending while a message is being answered is refused, so no reply lands after the end."""
+    patient = ScriptedPatient()
+    patient.stall = asyncio.Event()
+    svc = service(store, patient)
+    sid = await new_session(svc)
+    request = asyncio.ensure_future(svc.send(sid, "Hello, I'm Dr Khan.", "key-end-0001"))
+    while not patient.calls:
+        await asyncio.sleep(0.01)
+    with pytest.raises(TurnError) as err:
+        await svc.end(sid)
+    assert (err.value.status, err.value.code) == (409, "message_in_flight")
+    patient.stall.set()
+    await request
+    report = await svc.end(sid)
+    assert [t["status"] for t in report["transcript"] if t["speaker"] == "trainee"] == ["answered"]
+    check_invariants(store, sid)
+
+
+def test_no_end_while_answering_sqlite(store: Store) -> None:
+    asyncio.run(no_end_while_answering(store))
+
+
+@pytest.mark.postgres
+def test_no_end_while_answering_postgres(pg_store: Store) -> None:
+    asyncio.run(no_end_while_answering(pg_store))
 
 
 def test_a_stalled_patient_is_a_503_not_a_500() -> None:
@@ -369,7 +434,10 @@ async def interleave(store: Store, scripts: list[list[tuple[str, int]]], seed: i
         last: tuple[str, str] | None = None
         for step, (op, n) in enumerate(script):
             if op == "end":
-                svc.end(sid)
+                try:
+                    await svc.end(sid)
+                except TurnError as exc:  # not while a message is being answered
+                    assert (exc.status, exc.code) == (409, "message_in_flight")
                 continue
             if op == "retry" and last is not None:
                 text, key = last

@@ -75,6 +75,7 @@ class PracticeSession(Base):
     # it was taken (epoch seconds). Only the holder of the token may free it.
     busy_since = Column(Float)
     busy_token = Column(String(32))
+    busy_owner = Column(String(100))  # the web app instance that holds it, so a restarted one frees its own
     created_at = Column(DateTime, nullable=False, default=utcnow)
     ended_at = Column(DateTime)
 

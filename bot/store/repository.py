@@ -99,11 +99,15 @@ def _sqlite_begin(conn: Any) -> None:
 class Store:
     """The app's storage. ``stale_after_s``: how old an in-flight guard must be before it is taken over; keep
     it above the gateway's timeout (``RAPPORT_RASA_TIMEOUT``) so a slow answer is never mistaken for a dead one.
-    The schema is brought to the latest Alembic revision on construction."""
+    ``owner`` names the web app instance (``recover`` frees what a crashed run of it left). The schema is brought
+    to the latest Alembic revision on construction."""
 
-    def __init__(self, engine: Engine | None = None, stale_after_s: float = IN_FLIGHT_TIMEOUT_S) -> None:
+    def __init__(
+        self, engine: Engine | None = None, stale_after_s: float = IN_FLIGHT_TIMEOUT_S, owner: str = "local"
+    ) -> None:
         self.engine = engine or make_engine()
         self.stale_after_s = stale_after_s
+        self.owner = owner  # who takes guards through this store: one web app instance
         upgrade(self.engine)
         self._read = sessionmaker(self.engine, future=True, expire_on_commit=False)
         self._write = sessionmaker(
@@ -163,19 +167,46 @@ class Store:
             self._new_turn(db, session_id, "patient", line, pool=pool)
             db.execute(update(PracticeSession).where(PracticeSession.id == session_id).values(patient_state=state))
 
-    def end_session(self, session_id: str, by: str) -> None:
+    def end_session(self, session_id: str, by: str, unless_busy: bool = False) -> bool:
+        """End an active session; with ``unless_busy``, not while a message is being answered (a live guard).
+        Returns whether the session is ended now (True also when it had ended before)."""
         with self._tx() as db, db.begin():
+            live = PracticeSession.busy_token.is_(None) | (
+                PracticeSession.busy_since < time.time() - self.stale_after_s
+            )
+            query = update(PracticeSession).where(PracticeSession.id == session_id, PracticeSession.status == "active")
+            if unless_busy:
+                query = query.where(live)
+            db.execute(query.values(status="ended", ended_by=by, ended_at=utcnow()))
+            row = db.get(PracticeSession, session_id)
+            return row is not None and row.status == "ended"
+
+    def recover(self) -> int:
+        """Free the guards this store's owner held when it stopped (a crash or a kill) and mark their pending
+        turns unanswered, so their retries are answered at once. Returns how many sessions were freed."""
+        with self._tx() as db, db.begin():
+            ids = list(db.execute(select(PracticeSession.id).where(PracticeSession.busy_owner == self.owner)).scalars())
+            if not ids:
+                return 0
+            db.execute(
+                update(Turn)
+                .where(Turn.session_id.in_(ids), Turn.status == "pending")
+                .values(status="unanswered")
+                .execution_options(synchronize_session=False)
+            )
             db.execute(
                 update(PracticeSession)
-                .where(PracticeSession.id == session_id, PracticeSession.status == "active")
-                .values(status="ended", ended_by=by, ended_at=utcnow())
+                .where(PracticeSession.id.in_(ids))
+                .values(busy_since=None, busy_token=None, busy_owner=None)
+                .execution_options(synchronize_session=False)
             )
+            return len(ids)
 
     # -- the in-flight guard --------------------------------------------------------------------------------
     def try_acquire(self, session_id: str) -> str | None:
         """Mark a message in flight; returns the guard's token, or None when another one is being answered."""
         with self._tx() as db, db.begin():
-            return _acquire(db, session_id, self.stale_after_s)
+            return _acquire(db, session_id, self.stale_after_s, self.owner)
 
     def release(self, session_id: str, token: str) -> bool:
         """Free the guard if ``token`` still holds it (a request never frees another request's guard)."""
@@ -201,7 +232,7 @@ class Store:
                 return self._repeat(db, row, previous, text)
             if row.status != "active":
                 return Begin("ended", _session_dict(row))
-            token = _acquire(db, session_id, self.stale_after_s)
+            token = _acquire(db, session_id, self.stale_after_s, self.owner)
             if token is None:
                 return Begin("busy", _session_dict(row))
             turn = self._new_turn(db, session_id, "trainee", text, status="pending", idempotency_key=idempotency_key)
@@ -209,21 +240,22 @@ class Store:
             return Begin("started", _session_dict(row), _turn_dict(turn), token=token)
 
     def _repeat(self, db: Session, row: PracticeSession, previous: Turn, text: str) -> Begin:
+        """A key seen before. A pending turn whose guard has died (its request crashed, or the guard went
+        stale) is taken up again like an unanswered one, so its retry is never refused for ever."""
         session = _session_dict(row)
         if previous.text != text:
             return Begin("key_conflict", session, _turn_dict(previous))
-        if previous.status == "pending":
-            return Begin("in_flight", session, _turn_dict(previous))
-        if previous.status != "unanswered":
+        if previous.status not in ("pending", "unanswered"):
             return Begin("replay", session, _turn_dict(previous), replies=self._replies(db, previous.id))
-        last = db.execute(select(func.max(Turn.index)).where(Turn.session_id == row.id)).scalar_one()
         if row.status != "active":
             return Begin("ended", session, _turn_dict(previous))
+        last = db.execute(select(func.max(Turn.index)).where(Turn.session_id == row.id)).scalar_one()
         if previous.index != last:
             return Begin("superseded", session, _turn_dict(previous))
-        token = _acquire(db, row.id, self.stale_after_s)
+        token = _acquire(db, row.id, self.stale_after_s, self.owner)  # marks a dead request's turn unanswered
         if token is None:
-            return Begin("busy", session, _turn_dict(previous))
+            return Begin("in_flight" if previous.status == "pending" else "busy", session, _turn_dict(previous))
+        db.refresh(previous)
         previous.status = "pending"
         db.flush()
         return Begin("started", session, _turn_dict(previous), token=token)
@@ -308,7 +340,7 @@ class Store:
             return [_turn_dict(t) for t in rows.scalars()]
 
 
-def _acquire(db: Session, session_id: str, stale_after_s: float) -> str | None:
+def _acquire(db: Session, session_id: str, stale_after_s: float, owner: str) -> str | None:
     """The in-flight guard: a conditional UPDATE, atomic in SQLite and PostgreSQL alike, so it holds across
     processes. A guard older than ``stale_after_s`` belongs to a request that died; taking it over also marks
     that request's pending turns unanswered, so no turn stays pending for ever. Returns the new token."""
@@ -319,7 +351,7 @@ def _acquire(db: Session, session_id: str, stale_after_s: float) -> str | None:
         update(PracticeSession)
         .where(PracticeSession.id == session_id)
         .where(PracticeSession.busy_token.is_(None) | stale)
-        .values(busy_since=now, busy_token=token)
+        .values(busy_since=now, busy_token=token, busy_owner=owner)
         .execution_options(synchronize_session=False)
     )
     if not taken.rowcount:
@@ -337,7 +369,7 @@ def _release(db: Session, session_id: str, token: str) -> bool:
     freed = db.execute(
         update(PracticeSession)
         .where(PracticeSession.id == session_id, PracticeSession.busy_token == token)
-        .values(busy_since=None, busy_token=None)
+        .values(busy_since=None, busy_token=None, busy_owner=None)
         .execution_options(synchronize_session=False)
     )
     return bool(freed.rowcount)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import socket
 from typing import Any
 
 from sanic import Sanic
@@ -30,14 +31,19 @@ def create_app(store: Store | None = None, gateway: RasaGateway | None = None, n
     app.config.REQUEST_MAX_SIZE = int(os.environ.get("RAPPORT_MAX_BODY_BYTES", MAX_BODY_BYTES))
     gateway = gateway or RasaGateway()
     if store is None:
-        # a guard is stale only well after the gateway has given up on its turn
-        store = Store(stale_after_s=max(120.0, 2 * (gateway.timeout.total or 30.0) + 30.0))
+        # a guard is stale only well after the gateway has given up on its turn; the owner names this instance
+        owner = os.environ.get("RAPPORT_INSTANCE_ID") or f"{socket.gethostname()}:{os.environ.get('RAPPORT_WEB_PORT')}"
+        store = Store(stale_after_s=max(120.0, 2 * (gateway.timeout.total or 30.0) + 30.0), owner=owner[:100])
     app.ctx.turns = TurnService(store, gateway)
     app.ctx.store = store
     errors.install(app)
     app.blueprint(system.bp)
     app.blueprint(sessions.bp)
     app.blueprint(pages.bp)
+
+    @app.before_server_start
+    async def _recover(app: Sanic, _loop: Any) -> None:
+        app.ctx.turns.recover()  # what a crashed run of this instance left in flight is freed at once
 
     @app.before_server_stop
     async def _drain(app: Sanic, _loop: Any) -> None:

@@ -37,7 +37,7 @@ def json_body(request: Request) -> dict[str, Any]:
     """The request's JSON object; a ``TurnError`` 400 when the body is not one."""
     try:
         data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise TurnError(400, "invalid_json", "The request body is not valid JSON.") from exc
     if not isinstance(data, dict):
         raise TurnError(400, "invalid_json", "The request body must be a JSON object.")

@@ -25,7 +25,8 @@ def _errors(*codes: int) -> dict[str, Any]:
         "message was superseded",
         413: "The request body is larger than 64 KiB",
         422: "The idempotency key was already used for a different message",
-        503: "Rasa or the action server is down or too slow; the message is kept, unanswered",
+        503: "patient_unavailable: Rasa or the action server is down or too slow (the message is kept, unanswered); "
+        "database_unavailable: the database failed",
     }
     return {str(c): _resp(text[c], _ERR) for c in codes}
 
@@ -113,8 +114,8 @@ OPENAPI: dict[str, Any] = {
         "/api/sessions/{session_id}/end": {
             "parameters": _SESSION_ID,
             "post": {
-                "summary": "End the session and get the report",
-                "responses": {"200": _resp("Report"), **_errors(404)},
+                "summary": "End the session and get the report (not while a message is being answered)",
+                "responses": {"200": _resp("Report"), **_errors(404, 409, 503)},
             },
         },
         "/api/sessions/{session_id}/report": {

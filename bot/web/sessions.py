@@ -63,15 +63,14 @@ async def create_session(request: Request) -> HTTPResponse:
 
 @bp.get("/<session_id:str>")
 async def get_session(request: Request, session_id: str) -> HTTPResponse:
-    service = turns_of(request)
-    session = service.session(session_id)
-    turns = [public_turn(t, session["exam_mode"]) for t in service.store.turns(session_id)]
-    return json_response({"session": public_session(session), "turns": turns})
+    session, turns = await turns_of(request).turns(session_id)
+    public = [public_turn(t, session["exam_mode"]) for t in turns]
+    return json_response({"session": public_session(session), "turns": public})
 
 
 @bp.patch("/<session_id:str>")
 async def patch_session(request: Request, session_id: str) -> HTTPResponse:
-    session = turns_of(request).set_exam_mode(session_id, json_body(request).get("exam_mode"))
+    session = await turns_of(request).set_exam_mode(session_id, json_body(request).get("exam_mode"))
     return json_response({"session": public_session(session)})
 
 
@@ -93,9 +92,9 @@ async def post_command(request: Request, session_id: str) -> HTTPResponse:
 
 @bp.post("/<session_id:str>/end")
 async def end_session(request: Request, session_id: str) -> HTTPResponse:
-    return json_response({"report": turns_of(request).end(session_id)})
+    return json_response({"report": await turns_of(request).end(session_id)})
 
 
 @bp.get("/<session_id:str>/report")
 async def report(request: Request, session_id: str) -> HTTPResponse:
-    return json_response({"report": turns_of(request).report(session_id)})
+    return json_response({"report": await turns_of(request).report(session_id)})

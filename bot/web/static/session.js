@@ -106,7 +106,7 @@
     input.disabled = !ready;
     // Exam mode, once on, stays on until the session ends (the server refuses to switch it off).
     examToggle.disabled = !state.loaded || ended || examOn();
-    endBtn.disabled = !state.loaded || state.ending;
+    endBtn.disabled = !state.loaded || state.ending || state.inFlight;  // never end under a message in flight
     sendBtn.setAttribute('aria-busy', state.inFlight ? 'true' : 'false');
     thinking.hidden = !state.inFlight;
     if (ended) input.placeholder = 'The conversation has ended.';
@@ -231,12 +231,14 @@
     });
   }
 
-  // A network failure is retried with the same key (the server may have the message already).
+  // A network failure or a 503 is retried with the same key: the server may have the message, or even its
+  // answer, already; the same key never stores it twice and hands back the answer if there is one.
   function postMessage(text, key, retriesLeft) {
     var path = '/api/sessions/' + encodeURIComponent(sessionId) + '/messages';
     return R.api('POST', path, { text: text }, { 'Idempotency-Key': key }).then(function (res) {
-      if (res.ok || res.status !== 0 || retriesLeft <= 0) return res;
-      return new Promise(function (resolve) { setTimeout(resolve, 1000); }).then(function () {
+      var retriable = res.status === 0 || res.status === 503;
+      if (res.ok || !retriable || retriesLeft <= 0) return res;
+      return new Promise(function (resolve) { setTimeout(resolve, res.status === 503 ? 3000 : 1000); }).then(function () {
         return postMessage(text, key, retriesLeft - 1);
       });
     });

@@ -1,4 +1,4 @@
-"""Turn integrity: the in-flight guard's owner token, idempotency keys, and replies linked to their turn.
+"""Turn integrity: the in-flight guard's token and owner, idempotency keys, and replies linked to their turn.
 
 Revision ID: 0002
 Revises: 0001
@@ -18,6 +18,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("practice_session") as batch:
         batch.add_column(sa.Column("busy_token", sa.String(32)))
+        batch.add_column(sa.Column("busy_owner", sa.String(100)))
     with op.batch_alter_table("turn") as batch:
         batch.add_column(sa.Column("idempotency_key", sa.String(100)))
         batch.add_column(sa.Column("reply_to", sa.Integer))
@@ -35,4 +36,5 @@ def downgrade() -> None:
         batch.drop_column("reply_to")
         batch.drop_column("idempotency_key")
     with op.batch_alter_table("practice_session") as batch:
+        batch.drop_column("busy_owner")
         batch.drop_column("busy_token")
