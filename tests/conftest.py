@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,74 +73,56 @@ def pg_store(pg_url: str) -> Iterator[Store]:
 STACK_TIMEOUT_S = "8"  # RAPPORT_RASA_TIMEOUT for the test stacks: a stalled patient is a 503 within seconds
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    """The real three servers (Rasa, action server, web app) on test ports and a fresh SQLite file."""
-    from bot.services import Ports, Services
+@contextmanager
+def running_stack(folder: Path, db_url: str, ports: Any, **options: Any) -> Iterator[dict[str, Any]]:
+    """Start the three servers with their logs and runtime folder under ``folder``; stop them afterwards."""
+    from bot.services import Services
 
     model = ROOT / "models" / "rapport.tar.gz"
     if not model.exists():
         pytest.fail("No Rasa model: run `make train` (make test does this first).")
-    folder = tmp_path_factory.mktemp("stack")
-    db_url = f"sqlite:///{folder / 'rapport.db'}"
-    ports = Ports(web=18100, rasa=15105, actions=15155)
-    # An educator's own scenario, in a folder of its own: the servers must use it with the same Rasa model.
-    from bot.scenarios.template import render_template
-
-    educator = folder / "educator"
-    educator.mkdir()
-    text, slug = render_template("Educator check-in", "rupture-repair")
-    (educator / f"{slug}.yml").write_text(text, encoding="utf-8")
     services = Services(
         model,
         db_url,
         ports,
         log_dir=folder / "log",
-        scenario_dirs=str(educator),
         run_dir=folder / "run",
         extra_env={"RAPPORT_RASA_TIMEOUT": STACK_TIMEOUT_S},
+        **options,
     )
     services.start()
     try:
-        yield {
-            "services": services,
-            "base": f"http://127.0.0.1:{ports.web}",
-            "db_url": db_url,
-            "folder": folder,
-            "educator_scenario": slug,
-        }
+        yield {"services": services, "base": f"http://127.0.0.1:{ports.web}", "db_url": db_url, "folder": folder}
     finally:
         services.stop()
 
 
 @pytest.fixture(scope="session")
-def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The real three servers (Rasa, action server, web app) on test ports and a fresh SQLite file."""
+    from bot.scenarios.template import render_template
+    from bot.services import Ports
+
+    folder = tmp_path_factory.mktemp("stack")
+    # An educator's own scenario, in a folder of its own: the servers must use it with the same Rasa model.
+    educator = folder / "educator"
+    educator.mkdir()
+    text, slug = render_template("Educator check-in", "rupture-repair")
+    (educator / f"{slug}.yml").write_text(text, encoding="utf-8")
+    ports = Ports(web=18100, rasa=15105, actions=15155)
+    with running_stack(folder, f"sqlite:///{folder / 'rapport.db'}", ports, scenario_dirs=str(educator)) as stack:
+        yield {**stack, "educator_scenario": slug}
+
+
+@pytest.fixture(scope="session")
+def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The three servers in the production set-up: app and tracker store on PostgreSQL, Rasa's lock store on
     Redis; both servers private to this fixture, so tests may break them."""
-    from bot.services import Ports, Services
+    from bot.services import Ports
     from tests.services import free_port, private_postgres, private_redis
 
-    model = ROOT / "models" / "rapport.tar.gz"
     folder = tmp_path_factory.mktemp("pg-stack")
     with private_postgres() as postgres, private_redis() as redis_url:
         ports = Ports(web=free_port(), rasa=free_port(), actions=free_port())
-        services = Services(
-            model,
-            postgres.url,
-            ports,
-            log_dir=folder / "log",
-            redis_url=redis_url,
-            run_dir=folder / "run",
-            extra_env={"RAPPORT_RASA_TIMEOUT": STACK_TIMEOUT_S},
-        )
-        services.start()
-        try:
-            yield {
-                "services": services,
-                "base": f"http://127.0.0.1:{ports.web}",
-                "db_url": postgres.url,
-                "postgres": postgres,
-                "folder": folder,
-            }
-        finally:
-            services.stop()
+        with running_stack(folder, postgres.url, ports, redis_url=redis_url) as stack:
+            yield {**stack, "postgres": postgres}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 
 def f1(gold: Sequence[object], pred: Sequence[object], label: object) -> float:
@@ -51,31 +51,36 @@ def auc(scores: Sequence[float], positives: Sequence[bool]) -> float | None:
     return wins / (len(pos) * len(neg))
 
 
-def cohen_kappa(a: Sequence[object], b: Sequence[object]) -> float | None:
-    """Cohen's kappa for two raters on nominal categories (Cohen 1960): (p_o - p_e) / (1 - p_e).
-
-    None when undefined (no items, or chance agreement is 1 because both raters used one category only)."""
+def _chance_corrected(
+    a: Sequence[object], b: Sequence[object], chance: Callable[[list[float], list[float]], float]
+) -> float | None:
+    """(p_o - p_e) / (1 - p_e), with p_e from each rater's share of each category; None when undefined."""
     pairs = list(zip(a, b, strict=True))
     if not pairs:
         return None
     n = len(pairs)
     observed = sum(x == y for x, y in pairs) / n
     categories = {x for x, _ in pairs} | {y for _, y in pairs}
-    expected = sum((sum(x == c for x, _ in pairs) / n) * (sum(y == c for _, y in pairs) / n) for c in categories)
+    first = [sum(x == c for x, _ in pairs) / n for c in categories]
+    second = [sum(y == c for _, y in pairs) / n for c in categories]
+    expected = chance(first, second)
     return None if expected >= 1.0 else (observed - expected) / (1 - expected)
+
+
+def cohen_kappa(a: Sequence[object], b: Sequence[object]) -> float | None:
+    """Cohen's kappa for two raters on nominal categories (Cohen 1960): p_e = sum_k p_k(A) p_k(B).
+
+    None when undefined (no items, or chance agreement is 1 because both raters used one category only)."""
+    return _chance_corrected(a, b, lambda first, second: sum(p * q for p, q in zip(first, second, strict=True)))
 
 
 def gwet_ac1(a: Sequence[object], b: Sequence[object]) -> float | None:
     """Gwet's AC1 for two raters (Gwet 2008, Br J Math Stat Psychol 61:29-48): like kappa, but chance agreement
     is sum_k pi_k (1 - pi_k) / (Q - 1) with pi_k the mean share of category k, so it stays stable when one
     category dominates (rare acts). Q counts the categories either rater used (at least 2)."""
-    pairs = list(zip(a, b, strict=True))
-    if not pairs:
-        return None
-    n = len(pairs)
-    observed = sum(x == y for x, y in pairs) / n
-    categories = {x for x, _ in pairs} | {y for _, y in pairs}
-    q = max(len(categories), 2)
-    pis = [(sum(x == c for x, _ in pairs) + sum(y == c for _, y in pairs)) / (2 * n) for c in categories]
-    expected = sum(p * (1 - p) for p in pis) / (q - 1)
-    return None if expected >= 1.0 else (observed - expected) / (1 - expected)
+
+    def chance(first: list[float], second: list[float]) -> float:
+        pis = [(p + q) / 2 for p, q in zip(first, second, strict=True)]
+        return sum(p * (1 - p) for p in pis) / (max(len(pis), 2) - 1)
+
+    return _chance_corrected(a, b, chance)

@@ -74,19 +74,22 @@ async def patch_session(request: Request, session_id: str) -> HTTPResponse:
     return json_response({"session": public_session(session)})
 
 
+def idempotency_key(request: Request, data: dict[str, Any]) -> Any:
+    """The header wins; the body field is for clients that cannot set headers."""
+    return request.headers.get(IDEMPOTENCY_HEADER, data.get("idempotency_key"))
+
+
 @bp.post("/<session_id:str>/messages")
 async def post_message(request: Request, session_id: str) -> HTTPResponse:
     data = json_body(request)
-    key = request.headers.get(IDEMPOTENCY_HEADER, data.get("idempotency_key"))
-    result = await turns_of(request).send(session_id, data.get("text"), key)
+    result = await turns_of(request).send(session_id, data.get("text"), idempotency_key(request, data))
     return json_response(exchange(result))
 
 
 @bp.post("/<session_id:str>/commands")
 async def post_command(request: Request, session_id: str) -> HTTPResponse:
     data = json_body(request)
-    key = request.headers.get(IDEMPOTENCY_HEADER, data.get("idempotency_key"))
-    result = await turns_of(request).command(session_id, data.get("command"), key)
+    result = await turns_of(request).command(session_id, data.get("command"), idempotency_key(request, data))
     return json_response(exchange(result))
 
 
