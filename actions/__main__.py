@@ -13,9 +13,11 @@ def main() -> None:
     os.environ.setdefault("SANIC_HOST", "127.0.0.1")
     from rasa_sdk.endpoint import run
 
+    from bot.scenarios.guard import load_language_models
     from bot.scoring import default_scorer
 
-    default_scorer()  # load the model before the first trainee waits for it
+    default_scorer()  # load the models before the first trainee waits for them
+    load_language_models()
     run("actions", port=int(os.environ.get("RAPPORT_ACTIONS_PORT", "5055")))
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.scenarios import Engine, PatientState, Scenario, TurnInput, get_scenario, library
+from bot.scenarios import Engine, PatientState, Scenario, TurnInput, get_scenario, guard, library
+from bot.scenarios.engine import StepResult
 from bot.scoring import Scorer, default_scorer
 from bot.scoring.taxonomy import label
 
@@ -49,17 +50,23 @@ def take_turn(
 ) -> dict[str, Any]:
     """Score the trainee's text against the patient's last line, and produce the reply and new state."""
     scenario = _scenario(scenario_id)
-    scorer = scorer or default_scorer()
     patient = PatientState.from_dict(state)
-    score = scorer.score(
+    engine = Engine(scenario, patient.difficulty, patient.persona)
+    if guard.foreign_language(text):  # the English scorer cannot read it: not scored, and the patient asks
+        result = engine.step(patient, TurnInput(frozenset(), frozenset(), text))
+        return _payload(result, None)
+    score = (scorer or default_scorer()).score(
         text,
         context=patient.last_line,
         previous_acts=patient.acts_seen,
         extra_jargon=scenario.jargon,
         nlu_intent=nlu_intent,
     )
-    engine = Engine(scenario, patient.difficulty, patient.persona)
     result = engine.step(patient, TurnInput(frozenset(score.act_names), frozenset(score.cue_names), text))
+    return _payload(result, score.to_dict())
+
+
+def _payload(result: StepResult, score: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "notice": result.notice,
         "outcome": result.outcome,
@@ -70,7 +77,7 @@ def take_turn(
         "ended": result.ended,
         "events": result.events,
         "revealed": result.revealed,
-        "score": score.to_dict(),
+        "score": score,
     }
 
 

@@ -363,3 +363,14 @@ def test_an_active_sessions_report_gives_nothing_away(stack: dict[str, Any]) -> 
     status, body = call(base, "POST", f"/api/sessions/{sid}/end")
     assert body["report"]["in_progress"] is False
     assert {"concerns", "debrief", "outcome", "rubric"} <= set(body["report"])
+
+
+def test_a_reply_not_in_english_is_answered_in_role_and_not_scored(stack: dict[str, Any]) -> None:
+    base = stack["base"]
+    sid = new_session(base)["session"]["id"]
+    status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "Hola, ¿cómo se siente hoy?"})
+    assert status == 200, body
+    assert body["trainee_turn"]["score"] is None and body["patient_turn"]["text"]
+    assert "English" in body["system_turn"]["text"]
+    status, body = call(base, "POST", f"/api/sessions/{sid}/messages", {"text": "How are you feeling today?"})
+    assert status == 200 and body["trainee_turn"]["score"] is not None and body["system_turn"] is None

@@ -177,3 +177,50 @@ def test_mark_effects_follow_what_the_patient_said_and_concerns_carry_marks(tmp_
     assert result.pool == "guarded" and "withdrawal" in result.marks
     assert result.state.values["distress"] == pytest.approx(before + 0.2 / engine.difficulty.effect_scale)
     assert result.state.trace[-1]["values"]["distress"] == result.state.values["distress"]
+
+
+ENGLISH_THAT_LOOKS_ODD = [
+    "mm",
+    "ok",
+    "Go on.",
+    "u ok?",
+    "wat do u mean",
+    "I'm so sorry",
+    "That's fair.",
+    "Take your time.",
+    "Kully, what matters most to you about the tablets?",
+    "Paul, can we talk about the drinking?",
+    "I no understand why you stop the tablet, you can explain me?",
+]
+NOT_ENGLISH = [
+    "Hola, ¿cómo se siente hoy?",
+    "Bonjour, comment allez-vous aujourd'hui ?",
+    "Wie geht es Ihnen heute?",
+    "Dzień dobry, jak się pani czuje?",
+    "Ik begrijp het, dat is moeilijk voor u.",
+]
+
+
+def test_a_message_not_in_english_gets_an_in_role_sorry_and_moves_nothing(news: Scenario) -> None:
+    from bot.scenarios.guard import foreign_language
+
+    assert [t for t in ENGLISH_THAT_LOOKS_ODD if foreign_language(t)] == []
+    assert all(foreign_language(t) for t in NOT_ENGLISH)
+    engine = Engine(news, "gentle")
+    start = engine.start(5)
+    for text in NOT_ENGLISH:
+        result = engine.step(start.state, TurnInput(frozenset({"open_question"}), frozenset(), text))
+        assert result.events == ["not_english"] and result.pool == "not_understood"
+        assert result.notice and "English" in result.notice
+        assert result.state.values == start.state.values and not result.state.flags.get("news_given")
+        assert not result.ended and result.revealed is None
+
+
+def test_a_foreign_message_is_not_scored(news: Scenario) -> None:
+    from bot import practice
+
+    opening = practice.start("difficult-news", "gentle", 5)
+    result = practice.take_turn("difficult-news", opening["state"], "¿Qué le han dicho hasta ahora?")
+    assert result["score"] is None and result["events"] == ["not_english"] and result["notice"]
+    english = practice.take_turn("difficult-news", opening["state"], "What have you been told so far?")
+    assert english["score"] is not None and not english["notice"]

@@ -13,8 +13,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.scenarios import guard
-from bot.scenarios.model import GUARD_EVENTS, Condition, Difficulty, Pool, Scenario
+from bot.scenarios.model import GUARD_EVENTS, UNDERSTOOD_EVENTS, Condition, Difficulty, Pool, Scenario
 from bot.scoring.taxonomy import EMPATHIC_ACTS
+
+# What a patient says to a message they cannot follow, when the scenario has no pool of its own for it.
+NOT_UNDERSTOOD = Pool(
+    "not_understood",
+    Condition(),
+    (
+        "Sorry? I didn't understand that. I only speak English, I'm afraid.",
+        "I'm sorry, I don't follow. Could you say that in English?",
+        "Pardon? I'm not sure what you said there.",
+    ),
+)
 
 
 @dataclass
@@ -129,17 +140,19 @@ class Engine:
             raise ValueError("this scenario has already ended")
         state.turn += 1
         events = self._events(state, turn)
-        guarded = events & set(GUARD_EVENTS)
+        guarded = events & {*GUARD_EVENTS, *UNDERSTOOD_EVENTS}
         pool: Pool | None = None
         if guarded:  # not a clinical move: the patient reacts in role, and nothing is revealed or concluded
-            self._apply_effects(state, TurnInput(frozenset()), events)
+            understood = not events & set(UNDERSTOOD_EVENTS)
+            if understood:  # a message the patient could not follow moves nothing
+                self._apply_effects(state, TurnInput(frozenset()), events)
             pool = next(
                 (
                     p
                     for p in self.scenario.replies
                     if p.when.events_any & guarded and self._holds(p.when, state, turn, events)
                 ),
-                None,
+                None if understood else NOT_UNDERSTOOD,
             )
             return self._finish(state, turn, events, pool, None, guard.NOTICES[sorted(guarded)[0]])
         self._update_flags(state, turn, events)
@@ -204,6 +217,8 @@ class Engine:
             events.add("news_with_warning" if warned else "news_without_warning")
         if state.last_emotional and not (turn.acts & EMPATHIC_ACTS):
             events.add("unanswered_emotion")
+        if guard.foreign_language(turn.text):
+            return {"not_english"}  # nothing else in it can be read: no news, no emotion answered or missed
         kind = guard.classify(turn.text)
         if kind:
             events.add(kind)

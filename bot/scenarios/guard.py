@@ -8,6 +8,8 @@ treatment and an educator can read exactly what is caught.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import Any
 
 from bot.text import normalise, skeleton
 
@@ -52,7 +54,51 @@ NOTICES = {
         "That message is outside the consultation, so the patient answered in role. Bring the conversation "
         "back to the patient."
     ),
+    "not_english": (
+        "The patient speaks English and did not understand that message, so it was not scored. Say it again in English."
+    ),
 }
+
+# Languages the identifier weighs against English: those most often met in clinics where Rapport is used, and
+# the big European ones. Each adds its model to the action server's memory (about 25 MB).
+_LANGUAGES = (
+    "ENGLISH", "SPANISH", "FRENCH", "GERMAN", "ITALIAN", "PORTUGUESE", "DUTCH",
+    "POLISH", "ROMANIAN", "TURKISH", "ARABIC", "URDU", "CHINESE",
+)  # fmt: skip
+_MIN_CONFIDENCE = 0.5  # the other language's share of the probability
+_MAX_ENGLISH = 0.05  # and English's: both must be clear, so short or mixed English is never refused
+_MIN_WORDS = 2
+
+
+@lru_cache(maxsize=1)
+def _detector() -> Any:
+    from lingua import Language, LanguageDetectorBuilder
+
+    languages = [getattr(Language, name) for name in _LANGUAGES]
+    return LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models().build()
+
+
+def load_language_models() -> None:
+    """Load the language identifier now (about 2 s), so the first trainee does not wait for it."""
+    _detector()
+
+
+def foreign_language(text: str) -> str | None:
+    """The language of a message that is clearly not English (e.g. "spanish"), else None.
+
+    Uses Lingua (an offline n-gram language identifier whose models ship in its package): a message counts as
+    foreign only with at least two words, another language at 0.5 or more and English at 0.05 or less, so
+    "mm", "ok", typos and text-chat English are never turned away.
+    """
+    words = re.findall(r"\w+", text or "")
+    if len(words) < _MIN_WORDS:
+        return None
+    values = _detector().compute_language_confidence_values(text)
+    top = values[0]
+    english = next((v.value for v in values if v.language.name == "ENGLISH"), 0.0)
+    if top.language.name != "ENGLISH" and top.value >= _MIN_CONFIDENCE and english <= _MAX_ENGLISH:
+        return str(top.language.name.lower())
+    return None
 
 
 def classify(text: str) -> str | None:

@@ -25,7 +25,16 @@ BUILTIN_DIR = Path(__file__).parent / "data"
 THEMES = ("difficult-news", "rescuer-trap", "ambivalence", "shared-decision", "rupture-repair", "attachment")
 # Guard events: input that is not a clinical move. The patient answers them in role; the app explains.
 GUARD_EVENTS = ("off_topic", "abuse", "manipulation")
-EVENTS = ("news_given", "news_with_warning", "news_without_warning", "unanswered_emotion", *GUARD_EVENTS)
+# Input the patient cannot follow: a scenario may answer it with its own pool, else the engine's default lines.
+UNDERSTOOD_EVENTS = ("not_english",)
+EVENTS = (
+    "news_given",
+    "news_with_warning",
+    "news_without_warning",
+    "unanswered_emotion",
+    *GUARD_EVENTS,
+    *UNDERSTOOD_EVENTS,
+)
 CUES = ("jargon", "emotion_word", "hedge", "you_statement", "i_statement", "bad_news")
 CONDITION_KEYS = ("acts_any", "acts_none", "cues_any", "events_any", "topics_any", "flags", "state")
 BUILTIN_FLAGS = ("news_given", "warning_shot_given", "perception_checked", "concern_revealed")
