@@ -1,4 +1,6 @@
-"""The trainee's path in headless Chromium (Debian's package): start, three turns, exam switch, report."""
+"""The trainee's path in headless Chromium (Debian's package): start, three turns, exam switch, report; and the
+chat never getting in the way: scrolling, Back from the report, a second tab, a compact home page, narrow
+screens and print, and a character counter that counts as the server does."""
 
 from __future__ import annotations
 
@@ -112,3 +114,285 @@ def test_three_turns_then_the_report(stack: dict[str, Any], browser: Any, tmp_pa
     assert turns[2] in transcript
     assert browser.find_elements(By.ID, "print-button")
     browser.save_screenshot(str(tmp_path / "report.png"))
+
+
+# ----- the chat never gets in the way -----
+
+
+def _start_session(stack: dict[str, Any], scenario: str = "difficult-news") -> str:
+    """A new session through the API (the home page's own path is covered above)."""
+    import json
+    import urllib.request
+
+    body = json.dumps({"display_name": "Browser Trainee", "scenario_id": scenario, "difficulty": "gentle"})
+    request = urllib.request.Request(
+        stack["base"] + "/api/sessions", data=body.encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return str(json.loads(response.read())["session"]["id"])
+
+
+def _wait(browser: Any, seconds: float = 30) -> Any:
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, seconds, ignored_exceptions=(StaleElementReferenceException,))
+
+
+def _count(browser: Any, selector: str) -> int:
+    from selenium.webdriver.common.by import By
+
+    return len(browser.find_elements(By.CSS_SELECTOR, selector))
+
+
+def _open_session(stack: dict[str, Any], browser: Any, session_id: str) -> None:
+    browser.get(f"{stack['base']}/session.html?id={session_id}")
+    _wait(browser).until(
+        lambda d: _count(d, "#chat-log .turn.patient") >= 1 and d.find_element("id", "message-input").is_enabled()
+    )
+
+
+def _say(browser: Any, text: str) -> None:
+    """Types a reply, sends it with Enter and waits for the patient's answer."""
+    from selenium.webdriver.common.keys import Keys
+
+    before = _count(browser, "#chat-log .turn.patient")
+    box = _wait(browser).until(
+        lambda d: d.find_element("id", "message-input") if d.find_element("id", "message-input").is_enabled() else None
+    )
+    box.send_keys(text)
+    box.send_keys(Keys.ENTER)
+    _wait(browser).until(lambda d: _count(d, "#chat-log .turn.patient") > before)
+
+
+LAST_TURN_GAP = """
+var turns = document.querySelectorAll('#chat-log .turn');
+var last = turns[turns.length - 1];
+return document.getElementById('composer').getBoundingClientRect().top - last.getBoundingClientRect().bottom;
+"""
+
+
+def test_the_newest_reply_is_never_under_the_message_box(stack: dict[str, Any], browser: Any) -> None:
+    browser.set_window_size(1280, 1000)
+    try:
+        _open_session(stack, browser, _start_session(stack))
+        replies = [
+            "Hello, I'm Dr Khan, one of the breast surgeons.",
+            "What have you been told about the biopsy so far?",
+            "I'm afraid I have some difficult news about the results.",
+            "It sounds like this is a lot to take in. What is going through your mind?",
+        ]
+        for text in replies:
+            _say(browser, text)
+            # The log scrolls (smoothly) until the whole of the newest turn is above the sticky composer.
+            _wait(browser, 5).until(lambda d: d.execute_script(LAST_TURN_GAP) >= 0)
+        # The conversation is taller than the window: without the scroll the last turn would be hidden.
+        assert browser.execute_script("return document.documentElement.scrollHeight > window.innerHeight")
+        assert browser.execute_script("return window.scrollY") > 0
+    finally:
+        browser.set_window_size(1280, 1400)
+
+
+def test_back_from_the_report_leaves_a_working_page(stack: dict[str, Any], browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    # An active session: look at its report (in progress), press Back, and the chat still works with Enter.
+    session_id = _start_session(stack)
+    _open_session(stack, browser, session_id)
+    _say(browser, "Hello, I'm Dr Khan, one of the breast surgeons.")
+    browser.get(f"{stack['base']}/report.html?id={session_id}")
+    _wait(browser).until(lambda d: d.find_element(By.ID, "report").get_attribute("aria-busy") == "false")
+    browser.back()
+    _wait(browser).until(lambda d: "session.html" in d.current_url)
+    _wait(browser).until(lambda d: d.find_element(By.ID, "message-input").is_enabled())
+    _say(browser, "What have you been told about the biopsy so far?")
+    assert _count(browser, "#chat-log .turn.patient") == 3
+
+    # End the session: the report opens; Back shows the ended chat, not "Ending…" with a live input.
+    browser.execute_script("window.rapportBeforeEnd = true")  # still there if the page comes from the cache
+    browser.find_element(By.ID, "end-session").click()
+    _wait(browser).until(lambda d: d.find_element(By.ID, "end-confirm").is_displayed())
+    browser.find_element(By.ID, "end-confirm").click()
+    _wait(browser).until(lambda d: "report.html" in d.current_url)
+    _wait(browser).until(lambda d: d.find_element(By.ID, "report").get_attribute("aria-busy") == "false")
+    browser.back()
+    _wait(browser).until(lambda d: "session.html" in d.current_url)
+    _wait(browser).until(lambda d: d.find_element(By.ID, "end-session").text == "View report")
+    assert not browser.find_element(By.ID, "message-input").is_enabled()
+    assert not browser.find_element(By.ID, "send-button").is_enabled()
+    assert browser.find_element(By.ID, "ended-banner").is_displayed()
+    assert browser.find_element(By.ID, "end-session").is_enabled()
+    restored = browser.execute_script("return window.rapportBeforeEnd === true")
+    print(f"back-forward cache used: {restored}")
+    browser.find_element(By.ID, "end-session").click()  # "View report" goes to the report
+    _wait(browser).until(lambda d: "report.html" in d.current_url)
+
+
+def test_a_second_tab_catches_up_without_a_reload(stack: dict[str, Any], browser: Any) -> None:
+    import time
+
+    session_id = _start_session(stack)
+    _open_session(stack, browser, session_id)
+    first = browser.current_window_handle
+    browser.switch_to.new_window("window")
+    second = browser.current_window_handle
+    try:
+        _open_session(stack, browser, session_id)
+        browser.switch_to.window(first)
+        _say(browser, "Hello, I'm Dr Khan, one of the breast surgeons.")
+        _say(browser, "What have you been told about the biopsy so far?")
+        browser.switch_to.window(second)
+        _wait(browser, 12).until(lambda d: _count(d, "#chat-log .turn.patient") == 3)
+        time.sleep(6)  # another poll or two: still each turn once
+        indices = browser.execute_script(
+            "return Array.from(document.querySelectorAll('#chat-log .turn')).map((t) => t.dataset.index)"
+        )
+        assert len(indices) == 5 and len(set(indices)) == 5
+        assert _count(browser, "#chat-log .turn.trainee .score-card") == 2
+        # And this tab can carry on the conversation itself.
+        _say(browser, "I'm afraid I have some difficult news about the results.")
+        assert _count(browser, "#chat-log .turn") == 7
+    finally:
+        browser.close()
+        browser.switch_to.window(first)
+
+
+def test_the_home_page_is_compact(stack: dict[str, Any], browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(1280, 1000)
+    browser.get(stack["base"] + "/")
+    # The worst case for the page's height: the dozen recent sessions the browser remembers.
+    saved = browser.execute_script("return localStorage.getItem('rapport.recentSessions')")
+    recent = [
+        {"id": f"s{i}", "scenario_title": "Jo's biopsy result", "difficulty": "gentle", "status": "ended"}
+        for i in range(12)
+    ]
+    browser.execute_script("localStorage.setItem('rapport.recentSessions', JSON.stringify(arguments[0]))", recent)
+    try:
+        browser.get(stack["base"] + "/")
+        _wait(browser).until(lambda d: _count(d, ".scenario-card .start-button") >= 7)
+        # The stack adds an educator's scenario; the page is measured with the six that ship.
+        browser.execute_script(
+            "document.querySelector('.scenario-card[data-scenario-id=\"' + arguments[0] + '\"]').remove()",
+            stack["educator_scenario"],
+        )
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        print(f"home page height at 1280 wide: {height}px")
+        assert height <= 1600
+        card = browser.find_element(By.CSS_SELECTOR, '.scenario-card[data-scenario-id="difficult-news"]')
+        for selector in (".difficulty-select", ".exam-checkbox", ".start-button"):
+            assert card.find_element(By.CSS_SELECTOR, selector).is_displayed()
+        # Details on demand: closed at first, open from the keyboard.
+        details = card.find_element(By.CSS_SELECTOR, "details.card-details")
+        setting = card.find_element(By.CSS_SELECTOR, ".setting")
+        assert not setting.is_displayed()
+        summary = details.find_element(By.TAG_NAME, "summary")
+        browser.execute_script("arguments[0].focus()", summary)
+        summary.send_keys(" ")
+        _wait(browser, 5).until(lambda d: setting.is_displayed())
+        assert card.find_elements(By.CSS_SELECTOR, ".goals li")
+        # Six recent sessions show; the other six are one button away.
+        shown = [item for item in browser.find_elements(By.CSS_SELECTOR, ".recent-item") if item.is_displayed()]
+        assert len(shown) == 6
+        more = browser.find_element(By.ID, "recent-more")
+        assert more.text == "Show 6 older sessions" and more.get_attribute("aria-expanded") == "false"
+        more.click()
+        assert sum(item.is_displayed() for item in browser.find_elements(By.CSS_SELECTOR, ".recent-item")) == 12
+        assert browser.find_element(By.ID, "recent-more").get_attribute("aria-expanded") == "true"
+    finally:
+        browser.execute_script(
+            "if (arguments[0] === null) localStorage.removeItem('rapport.recentSessions');"
+            " else localStorage.setItem('rapport.recentSessions', arguments[0])",
+            saved,
+        )
+        browser.set_window_size(1280, 1400)
+
+
+FACTS_ALIGNED = """
+var facts = Array.from(document.querySelectorAll('.report-facts dt'));
+return facts.map(function (dt) {
+  var dd = dt.nextElementSibling, a = dt.getBoundingClientRect(), b = dd.getBoundingClientRect();
+  return [dt.textContent, dd.textContent, Math.round(b.left - a.left), Math.round(b.top - a.bottom)];
+});
+"""
+
+
+def test_report_facts_phone_width_and_print(stack: dict[str, Any], browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    session_id = _start_session(stack)
+    _open_session(stack, browser, session_id)
+    _say(browser, "What have you been told about the biopsy so far?")
+    report = f"{stack['base']}/report.html?id={session_id}"
+    browser.get(report)
+    _wait(browser).until(lambda d: _count(d, ".report-facts dt") >= 5)
+    facts = browser.execute_script(FACTS_ALIGNED)
+    assert any(label == "Difficulty" and value == "Gentle" for label, value, _, _ in facts)
+    for label, value, left, below in facts:
+        assert left == 0 and 0 <= below <= 8, (label, value, left, below)  # each value right under its label
+
+    # A phone 390 px wide: no page scrolls sideways.
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+    )
+    try:
+        for url, ready in (
+            (stack["base"] + "/", ".scenario-card .start-button"),
+            (f"{stack['base']}/session.html?id={session_id}", "#chat-log .turn .score-card"),
+            (report, "#transcript .turn"),
+        ):
+            browser.get(url)
+            _wait(browser).until(lambda d, s=ready: _count(d, s) >= 1)
+            assert browser.execute_script("return window.innerWidth") == 390
+            width = browser.execute_script("return document.documentElement.scrollWidth")
+            assert width <= 390, (url, width)
+        facts = browser.execute_script(FACTS_ALIGNED)
+        assert all(left == 0 and 0 <= below <= 8 for _, _, left, below in facts), facts
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+    # Printed: no header or buttons, the facts still label above value.
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert not browser.find_element(By.ID, "print-button").is_displayed()
+        assert not browser.find_element(By.CSS_SELECTOR, ".site-header").is_displayed()
+        facts = browser.execute_script(FACTS_ALIGNED)
+        assert all(left == 0 and 0 <= below <= 8 for _, _, left, below in facts), facts
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+SET_TEXT = """
+var box = document.getElementById('message-input');
+box.value = arguments[0];
+box.dispatchEvent(new Event('input', { bubbles: true }));
+var counter = document.getElementById('char-counter');
+return [counter.textContent, counter.classList.contains('over')];
+"""
+
+
+def test_the_counter_counts_what_the_server_counts(stack: dict[str, Any], browser: Any) -> None:
+    import json
+    import urllib.error
+    import urllib.request
+
+    session_id = _start_session(stack)
+    _open_session(stack, browser, session_id)
+    ligature = "\ufb01"  # NFKC makes it "fi": two characters to the server
+    assert browser.execute_script(SET_TEXT, ligature * 1000) == ["2000 / 2000", False]
+    assert browser.execute_script(SET_TEXT, ligature * 1001) == ["2002 / 2000", True]
+    assert browser.execute_script(SET_TEXT, "\U0001f642" * 3) == ["3 / 2000", False]  # one code point each
+    assert browser.execute_script(SET_TEXT, "a\u200bb   c\u00a0") == ["4 / 2000", False]  # invisible and spaces
+    assert browser.execute_script(SET_TEXT, "") == ["0 / 2000", False]
+
+    # The server agrees: 1,001 ligatures are over its limit.
+    request = urllib.request.Request(
+        f"{stack['base']}/api/sessions/{session_id}/messages",
+        data=json.dumps({"text": ligature * 1001}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 400
+    assert json.loads(refused.value.read())["error"]["code"] == "message_too_long"

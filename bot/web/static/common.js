@@ -184,7 +184,19 @@
     return s;
   }
 
-  function charCount(text) { return Array.from(String(text || '')).length; }
+  /* The length the server checks against MAX_CHARS: it normalises text first (bot/text.py: Unicode NFKC; control,
+     format and private-use characters dropped; runs of spaces collapsed, each line trimmed, at most one blank
+     line in a row) and counts code points, so an emoji is one character and a ligature such as "\ufb01" two. */
+  var DROPPED = /[\p{Cc}\p{Cf}\p{Co}]/gu;
+  function serverText(text) {
+    var s = String(text || '');
+    if (s.normalize) s = s.normalize('NFKC');
+    s = s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(^|[^\ud800-\udbff])[\udc00-\udfff]/g, '$1');  // lone surrogates
+    s = s.replace(/\t/g, ' ').replace(DROPPED, function (c) { return c === '\n' ? c : ''; });
+    return s.split('\n').map(function (line) { return line.replace(/[^\S\n]+/g, ' ').trim(); })
+      .join('\n').replace(/\n{3,}/g, '\n\n').trim();
+  }
+  function charCount(text) { return Array.from(serverText(text)).length; }
 
   function capitalise(s) { s = String(s || ''); return s.charAt(0).toUpperCase() + s.slice(1); }
 

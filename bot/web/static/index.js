@@ -50,19 +50,25 @@
     var patientLine = [patient.name, patient.age != null ? String(patient.age) : null].filter(Boolean).join(', ');
     var goals = h('ul', { class: 'goals' });
     (sc.learning_goals || []).forEach(function (g) { goals.appendChild(h('li', null, g)); });
+    var hasGoals = !!(sc.learning_goals && sc.learning_goals.length);
+
+    // The card is short: title, one-line summary, who the patient is and the controls. The setting, the
+    // patient's story and the learning goals open on demand (a native <details>: keyboard and screen-reader
+    // friendly without any script).
+    var details = (sc.setting || patient.summary || hasGoals) ? h('details', { class: 'card-details' },
+      h('summary', null, 'Setting, patient and learning goals'),
+      h('dl', { class: 'card-facts' },
+        sc.setting ? [h('dt', null, 'Setting'), h('dd', { class: 'setting' }, sc.setting)] : null,
+        patient.summary ? [h('dt', null, 'Patient'), h('dd', { class: 'patient' }, patient.summary)] : null),
+      hasGoals ? h('div', { class: 'card-goals' }, h('h4', null, 'Learning goals'), goals) : null) : null;
 
     var card = h('article', { class: 'scenario-card', 'data-scenario-id': sc.id, 'aria-labelledby': id + '-title' },
       h('div', { class: 'card-top' },
         sc.theme ? h('span', { class: 'theme-tag' }, String(sc.theme).replace(/-/g, ' ')) : null,
         h('h3', { id: id + '-title', class: 'card-title' }, sc.title || sc.id)),
       sc.summary ? h('p', { class: 'card-summary' }, sc.summary) : null,
-      h('dl', { class: 'card-facts' },
-        sc.setting ? [h('dt', null, 'Setting'), h('dd', { class: 'setting' }, sc.setting)] : null,
-        h('dt', null, 'Patient'),
-        h('dd', { class: 'patient' },
-          patientLine ? h('strong', null, patientLine) : null,
-          patient.summary ? [patientLine ? ' — ' : '', patient.summary] : null)),
-      (sc.learning_goals && sc.learning_goals.length) ? h('div', { class: 'card-goals' }, h('h4', null, 'Learning goals'), goals) : null,
+      patientLine ? h('p', { class: 'card-patient' }, h('span', { class: 'card-patient-label' }, 'Patient: '), patientLine) : null,
+      details,
       h('div', { class: 'card-actions' },
         h('div', { class: 'field field-inline' }, h('label', { for: id + '-difficulty' }, 'Difficulty'), select),
         personaSelect ? h('div', { class: 'field field-inline' }, h('label', { for: id + '-persona' }, 'Persona'), personaSelect) : null,
@@ -127,6 +133,10 @@
   }
 
   /* ----- recent sessions ----- */
+  // The newest few are shown; the rest (up to the dozen remembered) open on demand, so the page stays short.
+  var RECENT_SHOWN = 6;
+  var showAllRecent = false;
+
   function renderRecent() {
     var ul = document.getElementById('recent-sessions');
     var empty = document.getElementById('recent-empty');
@@ -135,11 +145,11 @@
     var items = R.getRecent();
     empty.hidden = items.length > 0;
     clearBtn.hidden = items.length === 0;
-    items.forEach(function (s) {
+    items.forEach(function (s, i) {
       var ended = s.status === 'ended';
       var meta = [R.formatDate(s.created_at), s.difficulty ? difficultyLabel(s.difficulty) : null, ended ? 'Ended' : 'In progress']
         .filter(Boolean).join(' · ');
-      ul.appendChild(h('li', { class: 'recent-item' + (ended ? ' is-ended' : '') },
+      ul.appendChild(h('li', { class: 'recent-item' + (ended ? ' is-ended' : ''), hidden: !showAllRecent && i >= RECENT_SHOWN },
         h('div', { class: 'recent-info' },
           h('span', { class: 'recent-title' }, s.scenario_title || 'Practice session'),
           h('span', { class: 'recent-meta' }, meta)),
@@ -151,7 +161,17 @@
           : h('div', { class: 'recent-links' },
             h('a', { class: 'btn btn-small', href: 'session.html?id=' + encodeURIComponent(s.id) }, 'Continue'))));
     });
+    var more = document.getElementById('recent-more');
+    var hiddenCount = Math.max(0, items.length - RECENT_SHOWN);
+    more.hidden = hiddenCount === 0;
+    more.setAttribute('aria-expanded', showAllRecent ? 'true' : 'false');
+    more.textContent = showAllRecent ? 'Show fewer' : 'Show ' + hiddenCount + ' older session' + (hiddenCount === 1 ? '' : 's');
   }
+
+  document.getElementById('recent-more').addEventListener('click', function () {
+    showAllRecent = !showAllRecent;
+    renderRecent();
+  });
 
   document.getElementById('clear-recent').addEventListener('click', function () {
     R.forgetRecent();

@@ -20,6 +20,12 @@
       intro ? h('p', { class: 'section-intro muted' }, intro) : null);
   }
 
+  // A wide table scrolls sideways inside its own box on a narrow screen, never the whole page; the box can be
+  // focused so it can be scrolled from the keyboard too.
+  function tableScroll(table, label) {
+    return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': label + ' (scrolls sideways)' }, table);
+  }
+
   function turnLink(index) {
     if (index == null) return null;
     return h('a', { href: '#turn-' + index, class: 'turn-ref' }, 'turn ' + index);
@@ -33,7 +39,8 @@
     var title = sc.title || s.scenario_title || 'Practice session';
     document.title = 'Report: ' + title + ' — Rapport';
     var facts = h('dl', { class: 'report-facts' });
-    function fact(k, v) { if (v) { facts.appendChild(h('dt', null, k)); facts.appendChild(h('dd', null, v)); } }
+    // Each label and its value share a box (a <div> in the <dl>), so the grid keeps the value under its label.
+    function fact(k, v) { if (v) facts.appendChild(h('div', { class: 'fact' }, h('dt', null, k), h('dd', null, v))); }
     fact('Trainee', s.display_name);
     fact('Patient', [p.name, p.age != null ? String(p.age) : null].filter(Boolean).join(', '));
     fact('Difficulty', s.difficulty ? R.capitalise(s.difficulty) : null);
@@ -120,7 +127,7 @@
         h('th', { scope: 'col', class: 'num' }, 'Fair'), h('th', { scope: 'col', class: 'num' }, 'Good'),
         h('th', { scope: 'col' }, 'Band'))),
       tbody);
-    sec.appendChild(h('div', { class: 'table-scroll' }, table));
+    sec.appendChild(tableScroll(table, 'MITI table'));
 
     var counts = h('ul', { class: 'count-list' });
     [['Questions', m.questions], ['Open questions', m.open_questions], ['Simple reflections', m.simple_reflections],
@@ -191,9 +198,9 @@
         h('td', { class: 'rubric-value' }, value),
         h('td', { class: 'rubric-status' }, h('span', { class: 'check-sym', 'aria-hidden': 'true' }, st.sym), ' ', st.text)));
     });
-    sec.appendChild(h('table', { class: 'data-table rubric-table' },
+    sec.appendChild(tableScroll(h('table', { class: 'data-table rubric-table' },
       h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Item'), h('th', { scope: 'col' }, 'Value'), h('th', { scope: 'col' }, 'Status'))),
-      body));
+      body), 'Rubric table'));
     return sec;
   }
 

@@ -24,8 +24,10 @@
     ending: false,
     loaded: false,
     overLimit: false,
-    retry: null
+    retry: null,
+    sendCount: 0  // bumped by every send, so a background re-read that started before it is dropped
   };
+  var POLL_MS = 5000;
 
   R.initErrorNotice();
 
@@ -59,6 +61,18 @@
       node.appendChild(R.scoreCard(turn.text, turn.score));
     }
     return node;
+  }
+
+  // Puts a turn in the log once: a turn already shown (same index) is replaced in place, a new one appended.
+  function placeTurn(turn) {
+    var node = renderTurn(turn);
+    var old = log.querySelector('.turn[data-index="' + turn.index + '"]');
+    if (old) { log.replaceChild(node, old); return false; }
+    var placeholder = log.querySelector('p.muted');
+    if (placeholder && !log.querySelector('.turn')) log.removeChild(placeholder);
+    var pending = log.querySelector('.pending-turn');
+    if (pending) log.insertBefore(node, pending); else log.appendChild(node);
+    return true;
   }
 
   function renderAll() {
@@ -112,11 +126,16 @@
     if (ended) input.placeholder = 'The conversation has ended.';
   }
 
+  // The composer is sticky at the bottom of the window: scrolling a turn into view with the browser's own
+  // "end" alignment would leave it under the message box, so scroll by what the composer covers.
   function scrollToEnd() {
     var target = state.inFlight ? thinking : log.lastElementChild;
-    if (target && target.scrollIntoView) {
-      try { target.scrollIntoView({ block: 'end', behavior: 'smooth' }); } catch (e) { target.scrollIntoView(false); }
-    }
+    if (!target || !target.getBoundingClientRect) return;
+    var limit = form.getBoundingClientRect().top - 12;  // a little air above the composer
+    var by = target.getBoundingClientRect().bottom - limit;
+    if (by <= 0) return;
+    var reduce = window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    try { window.scrollBy({ top: by, behavior: reduce ? 'auto' : 'smooth' }); } catch (e) { window.scrollBy(0, by); }
   }
 
   /* ----- counter ----- */
@@ -182,6 +201,7 @@
     }
     R.hideError();
     state.inFlight = true;
+    state.sendCount += 1;
     var pending = h('div', { class: 'pending-turn', 'aria-label': 'Your message, sending' },
       h('div', { class: 'speaker' }, 'You'),
       h('div', { class: 'bubble' }, h('p', { class: 'turn-text' }, text)),
@@ -207,7 +227,7 @@
           if (!t) return;
           state.turns = state.turns.filter(function (x) { return x.index !== t.index; });
           state.turns.push(t);
-          log.appendChild(renderTurn(t));
+          placeTurn(t);
         });
         if (typeof command !== 'string' && input.value === text) input.value = '';
         updateCounter();
@@ -323,6 +343,70 @@
       R.showError(res.error.message);
     });
   }
+
+  /* ----- catching up: another tab, or a page restored by the Back button ----- */
+
+  function turnChanged(a, b) {
+    return a.status !== b.status || a.text !== b.text || !!a.score !== !!b.score;
+  }
+
+  // Re-reads the session and shows what changed since (new turns, an answer that arrived, the end, exam
+  // mode) without re-rendering the log: turns already shown stay, so nothing is announced twice.
+  var refreshing = false;
+  function refresh() {
+    if (!sessionId || !state.loaded || refreshing || state.inFlight || state.ending) return Promise.resolve(false);
+    refreshing = true;
+    var sends = state.sendCount;
+    return R.api('GET', '/api/sessions/' + encodeURIComponent(sessionId)).then(function (res) {
+      refreshing = false;
+      // A message sent meanwhile brings its own turns; this older picture of the session would fight it.
+      if (!res.ok || !res.data || state.inFlight || state.ending || sends !== state.sendCount) return false;
+      var byIndex = {};
+      state.turns.forEach(function (t) { byIndex[t.index] = t; });
+      var added = false;
+      var examBefore = examOn();
+      state.session = res.data.session;
+      (res.data.turns || []).forEach(function (t) {
+        var known = byIndex[t.index];
+        if (known && !turnChanged(known, t)) return;
+        if (placeTurn(t)) added = true;
+      });
+      state.turns = res.data.turns || [];
+      if (examBefore !== examOn()) renderAll();  // exam mode switched elsewhere: scores come or go
+      R.rememberSession(state.session);
+      renderHeader();
+      updateControls();
+      if (added) scrollToEnd();
+      return added;
+    }, function () { refreshing = false; return false; });
+  }
+
+  function pageVisible() { return document.visibilityState !== 'hidden'; }
+
+  document.addEventListener('visibilitychange', function () {
+    if (pageVisible() && !isEnded()) refresh();
+  });
+  window.setInterval(function () {
+    if (pageVisible() && !isEnded()) refresh();
+  }, POLL_MS);
+
+  // A page the browser restores from its back-forward cache keeps the state it had when it was left, for
+  // example "Ending…" on its way to the report. Start again from what the server knows.
+  window.addEventListener('pageshow', function (e) {
+    if (!e.persisted || !sessionId) return;
+    refreshing = false;
+    state.ending = false;
+    state.inFlight = false;
+    var pending = log.querySelector('.pending-turn');
+    if (pending) log.removeChild(pending);
+    if (confirmBar && confirmBar.parentNode) confirmBar.parentNode.removeChild(confirmBar);
+    confirmBar = null;
+    loadSession().then(function (ok) {
+      updateCounter();
+      if (ok && !isEnded()) input.focus();
+      else if (ok) endBtn.focus();
+    });
+  });
 
   /* ----- start ----- */
 
