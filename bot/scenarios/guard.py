@@ -83,6 +83,7 @@ def load_language_models() -> None:
     _detector()
 
 
+@lru_cache(maxsize=256)  # the practice loop and the engine both ask about the same message
 def foreign_language(text: str) -> str | None:
     """The language of a message that is clearly not English (e.g. "spanish"), else None.
 
