@@ -70,8 +70,9 @@ def cmd_web(args: argparse.Namespace) -> int:
     skip_tensorflow_probe()
     from bot.web.app import create_app
 
-    app = create_app(name="rapport_web")
     port = int(os.environ.get("RAPPORT_WEB_PORT", args.port))
+    os.environ["RAPPORT_WEB_PORT"] = str(port)  # names this instance: it frees only its own guards at start
+    app = create_app(name="rapport_web")
     app.run(host=args.host, port=port, access_log=False, motd=False, workers=1)
     return 0
 
