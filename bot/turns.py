@@ -16,7 +16,6 @@ status, a stable code and a message a trainee can act on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -324,11 +323,11 @@ class TurnService:
         )
 
     async def _unanswered(self, sid: str, turn: dict[str, Any], token: str) -> None:
-        with contextlib.suppress(GuardLost):  # taken over: the taker marked this turn unanswered already
-            await asyncio.to_thread(self.store.finish_turn, sid, turn["id"], token, "unanswered")
+        await asyncio.to_thread(self._unanswered_now, sid, turn, token)
 
     def _unanswered_now(self, sid: str, turn: dict[str, Any], token: str) -> None:
-        """Blocking on purpose: runs while the task is being cancelled, when awaiting is not safe."""
+        """Mark the turn unanswered and free the guard. Called directly (blocking) while the task is being
+        cancelled, when awaiting is not safe. A guard already taken over needs nothing: the taker did it."""
         try:
             self.store.finish_turn(sid, turn["id"], token, "unanswered")
         except GuardLost:

@@ -152,7 +152,7 @@ def test_data_survives_a_new_store_on_the_same_file(tmp_path) -> None:  # type: 
     url = f"sqlite:///{tmp_path / 'keep.db'}"
     first = Store(make_engine(url))
     sid = first.create_session("Kim", SCENARIO, "hard", 7, exam_mode=False)
-    first.add_turn(sid, "trainee", "Hello", status="answered")
+    first.open_session(sid, "Hello", "opening", {"values": {}})
     first.engine.dispose()
     again = Store(make_engine(url))
     assert [t["text"] for t in again.turns(sid)] == ["Hello"]

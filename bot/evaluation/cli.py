@@ -66,18 +66,22 @@ def _show_epitome(report: dict[str, Any]) -> None:
 
 
 def _evaluate(
-    args: argparse.Namespace, run: Callable[[Any], dict[str, Any]], show: Callable[[dict[str, Any]], None]
+    args: argparse.Namespace,
+    run: Callable[[Any], dict[str, Any]],
+    show: Callable[[dict[str, Any]], None],
+    json_last: bool = False,
 ) -> int:
-    """Load the scorer, run one evaluation, print it (or one JSON line); bad input is a message, not a crash."""
+    """Load the scorer, run one evaluation, print it (or only one JSON line with --json; ``json_last``: the
+    table, then the JSON line); bad input is a message, not a crash."""
     try:
         report = run(_scorer(args.model))
     except (FileNotFoundError, ValueError) as exc:
         log.error("%s", exc)
         return 2
-    if args.json:
-        _out(json.dumps(report))
-    else:
+    if not args.json:
         show(report)
+    if args.json or json_last:
+        _out(json.dumps(report))
     return 0
 
 
@@ -116,12 +120,7 @@ def cmd_eval_coded(args: argparse.Namespace) -> int:
         chosen = [item for item in items if args.part == "all" or item["part"] == args.part]
         return {"part": args.part, **evaluate_coded(scorer, chosen)}
 
-    return _evaluate(argparse.Namespace(model=args.model, json=False), run, _show_coded_with_json)
-
-
-def _show_coded_with_json(report: dict[str, Any]) -> None:
-    _show_coded(report)
-    _out(json.dumps(report))
+    return _evaluate(args, run, _show_coded, json_last=True)
 
 
 def cmd_eval_agreement(args: argparse.Namespace) -> int:
@@ -203,6 +202,7 @@ def add_commands(sub: Any) -> None:
     coded.add_argument("file", nargs="?", help="gold codes (default: benchmarks/coded-replies/gold.jsonl)")
     coded.add_argument("--part", choices=("test", "dev", "all"), default="test", help="which part (default: test)")
     coded.add_argument("--model", help=model_help)
+    coded.add_argument("--json", action="store_true", help="print only the JSON object (always the last line)")
     coded.set_defaults(func=cmd_eval_coded)
     agree = ev_sub.add_parser("agreement", help="two coders' codes of the coded-replies benchmark: kappa and AC1")
     agree.add_argument("first", help="the first coder's JSON lines")

@@ -318,22 +318,6 @@ class Store:
         return turn
 
     # -- turns ----------------------------------------------------------------------------------------------
-    def add_turn(
-        self,
-        session_id: str,
-        speaker: str,
-        text: str,
-        status: str | None = None,
-        pool: str | None = None,
-        score: dict[str, Any] | None = None,
-        nlu_intent: str | None = None,
-    ) -> dict[str, Any]:
-        with self._tx() as db, db.begin():
-            turn = self._new_turn(db, session_id, speaker, text, status=status, pool=pool, nlu_intent=nlu_intent)
-            if score is not None:
-                _attach(turn, score)
-            return _turn_dict(turn)
-
     def turns(self, session_id: str) -> list[dict[str, Any]]:
         with self._ro() as db:
             rows = db.execute(select(Turn).where(Turn.session_id == session_id).order_by(Turn.index)).unique()
