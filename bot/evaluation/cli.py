@@ -99,6 +99,41 @@ def cmd_eval_epitome(args: argparse.Namespace) -> int:
     return _evaluate(args, lambda scorer: evaluate_epitome(scorer, read_epitome(args.dir)), _show_epitome)
 
 
+def _show_session_figure(report: dict[str, Any]) -> None:
+    nested, shipped = report["nested"], report["shipped"]
+    _out(f"sessions {report['sessions']} ({report['high']} high, {report['low']} low quality)")
+    _out(f"{'candidate':<28} {'inner AUC, all sessions':>24} {'apparent AUC':>13}")
+    for name in report["candidates"]:
+        _out(f"{name:<28} {shipped['inner_auc'][name]!s:>24} {report['apparent_auc'].get(name, '')!s:>13}")
+    _out(
+        f"nested CV, {nested['folds']} folds x {nested['repeats']} repeats by transcript (seed {nested['seed']}):"
+        f" fold AUC mean {nested['fold_auc_mean']} sd {nested['fold_auc_sd']}"
+        f" (min {nested['fold_auc_min']}, max {nested['fold_auc_max']});"
+        f" pooled AUC {nested['pooled_auc_mean']} (by repeat {nested['pooled_auc_by_repeat']})"
+    )
+    _out("chosen on the outer training folds: " + ", ".join(f"{k} x{v}" for k, v in nested["choices"].items()))
+    for row in nested["per_fold"]:
+        _out(
+            f"  repeat {row['repeat']} fold {row['fold']}: {row['chosen']:<28} AUC {row['auc']} ({row['test_low']} low)"
+        )
+    _out(f"shipped figure (chosen on all sessions): {shipped['name']}: {shipped['description']}")
+    _out(f"the report's {report['product_figure']} is {'the same' if shipped['matches_product'] else 'different'}")
+
+
+def cmd_eval_session_figure(args: argparse.Namespace) -> int:
+    """Choose the report's session figure by nested cross-validation by transcript on an AnnoMI CSV."""
+    from bot.evaluation.annomi import read_annomi
+    from bot.evaluation.session_figure import session_counts, session_figure_report
+
+    def run(scorer: Any) -> dict[str, Any]:
+        counts = session_counts(scorer, read_annomi(args.file))
+        if len({c.high for c in counts}) < 2:
+            raise ValueError(f"{args.file}: needs sessions of both qualities (mi_quality high and low)")
+        return session_figure_report(counts, args.folds, args.repeats, args.seed)
+
+    return _evaluate(args, run, _show_session_figure, json_last=True)
+
+
 def _show_coded(report: dict[str, Any]) -> None:
     _out(f"items: {report['items']}")
     _out(f"{'act':<28} {'P':>6} {'R':>6} {'F1':>6} {'n':>5}")
@@ -204,6 +239,16 @@ def add_commands(sub: Any) -> None:
     coded.add_argument("--model", help=model_help)
     coded.add_argument("--json", action="store_true", help="print only the JSON object (always the last line)")
     coded.set_defaults(func=cmd_eval_coded)
+    figure = ev_sub.add_parser(
+        "session-figure", help="choose the report's session figure by nested cross-validation on AnnoMI"
+    )
+    figure.add_argument("file", nargs="?", default="../shared/eval/AnnoMI-full-dev.csv", help="AnnoMI CSV")
+    figure.add_argument("--folds", type=int, default=5, help="outer folds by transcript (default 5)")
+    figure.add_argument("--repeats", type=int, default=5, help="outer repeats with different seeds (default 5)")
+    figure.add_argument("--seed", type=int, default=13, help="seed of the fold splits (default 13)")
+    figure.add_argument("--model", help=model_help)
+    figure.add_argument("--json", action="store_true", help="print only the JSON object (always the last line)")
+    figure.set_defaults(func=cmd_eval_session_figure)
     agree = ev_sub.add_parser("agreement", help="two coders' codes of the coded-replies benchmark: kappa and AC1")
     agree.add_argument("first", help="the first coder's JSON lines")
     agree.add_argument("second", help="the second coder's JSON lines")
