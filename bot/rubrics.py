@@ -13,12 +13,24 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.scenarios.model import Scenario
-from bot.scoring.summary import SPIKES_EMOTION_ACTS, miti_metrics, spikes_checklist
+from bot.scoring.summary import miti_metrics
 
-Turn = dict[str, Any]  # {"index", "text", "score"}: a scored trainee turn as stored
+# A scored trainee turn as stored: {"index", "text", "score"}, and in a report also "step" (the engine step
+# that answered it, the position of its patient line in the trace). In a report "index" is the trainee's own
+# turn number (1, 2, 3...), so every turn a rubric names is one the trainee can find in the transcript.
+Turn = dict[str, Any]
 
-RESCUER_ACTS = frozenset({"rescue_take_over", "advise_without_permission", "premature_reassurance", "persuade_warn"})
-PERSECUTOR_ACTS = frozenset({"confront_blame"})
+RESCUER_ACTS = frozenset(
+    {
+        "rescue_take_over",
+        "advise_without_permission",
+        "premature_reassurance",
+        "persuade_warn",
+        "decide_for_patient",  # taking the decision over
+        "direct_command",  # telling the patient what to do
+    }
+)
+PERSECUTOR_ACTS = frozenset({"confront_blame", "abuse"})
 COACH_ACTS = frozenset(
     {
         "seek_collaboration",
@@ -34,7 +46,9 @@ NOTICE_ACTS = frozenset({"nurse_name", "nurse_understand", "complex_reflection",
 INVITE_ACTS = frozenset({"nurse_explore", "open_question"})
 REAGREE_ACTS = frozenset({"seek_collaboration", "decision_talk", "team_talk", "summarise"})
 INFO_ACTS = frozenset({"give_information", "option_talk"})
-DISMISSIVE_ACTS = frozenset({"confront_blame", "persuade_warn", "premature_reassurance"})
+DISMISSIVE_ACTS = frozenset(
+    {"confront_blame", "persuade_warn", "premature_reassurance", "dismiss", "abuse", "direct_command"}
+)
 # "Sorry you feel that way" and "sorry, but" apologise for the patient's reaction, not for one's own part.
 _NON_APOLOGY = re.compile(
     r"\bsorry,? (that |if )?you (feel|felt|think|thought|are|were|see)\b|\bsorry,? but\b|\bsorry if\b", re.I
@@ -50,9 +64,11 @@ def cues(turn: Turn) -> set[str]:
     return {c["cue"] for c in (turn.get("score") or {}).get("cues", [])}
 
 
-def item(key: str, label: str, value: Any, status: str = "info", note: str = "") -> dict[str, Any]:
-    """One row of a rubric. ``status``: done, missed, out_of_order, good, fair, poor or info."""
-    return {"key": key, "label": label, "value": value, "status": status, "note": note}
+def item(key: str, label: str, value: Any, status: str = "info", note: str = "", **extra: Any) -> dict[str, Any]:
+    """One row of a rubric. ``status``: done, missed, out_of_order, good, fair, poor or info. ``turn``, when
+    given, is the trainee turn the row points to (its value is that turn); ``section`` names the report section
+    that shows the row already (the SPIKES steps have their own checklist)."""
+    return {"key": key, "label": label, "value": value, "status": status, "note": note, **extra}
 
 
 def marks_after(trace: Sequence[dict[str, Any]]) -> list[set[str]]:
@@ -91,10 +107,133 @@ def _count_status(n: int, good: int, fair: int = 1) -> str:
     return "good" if n >= good else ("fair" if n >= fair else "missed")
 
 
+# -- SPIKES: each step credited only by the act that is that step ----------------------------------------------
+# The SPIKES steps and the acts that do them (Baile et al. 2000; docs/scoring.md section 5). A sentence credits
+# its own step only, and a question is never the warning shot, however it is worded: "I'm afraid I have to ask,
+# what have you been told so far?" is a perception check and prepares the patient for nothing.
+SPIKES_EMOTION_ACTS = frozenset(
+    {"nurse_name", "nurse_understand", "nurse_respect", "nurse_support", "nurse_explore", "complex_reflection"}
+)
+SPIKES_STEP_ACTS: dict[str, frozenset[str]] = {
+    "setting": frozenset({"greet_introduce"}),
+    "perception": frozenset({"perception_check"}),
+    "invitation": frozenset({"invitation"}),
+    "warning_shot": frozenset({"warning_shot"}),
+    "emotions": SPIKES_EMOTION_ACTS,
+    "strategy": frozenset({"option_talk", "decision_talk", "team_talk"}),
+    "summary": frozenset({"summarise", "check_understanding"}),
+}
+STATEMENT_ONLY_STEPS = frozenset({"warning_shot"})  # said, so never a question
+SPIKES_LABELS = {
+    "setting": "Setting: introduced yourself and your role",
+    "perception": "Perception: asked what the patient already knows",
+    "invitation": "Invitation: asked how much the patient wants to know",
+    "warning_shot": "Knowledge: a warning shot before the news",
+    "knowledge": "Knowledge: the news in plain words",
+    "emotions": "Emotions: responded to the emotion after the news",
+    "strategy": "Strategy: options and a plan made together",
+    "summary": "Summary: summarised or checked understanding",
+}
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|\n")
+
+Position = tuple[int, int]  # (turn number, character offset): where in the session something was said
+
+
+def _sentence_is_question(text: str, offset: int) -> bool:
+    """Whether the sentence holding ``offset`` ends with a question mark."""
+    end = _SENTENCE_END.search(text, max(0, offset))
+    if end is None:
+        return text.rstrip().endswith("?")
+    return end.group().startswith("?")
+
+
+def _step_positions(turns: Sequence[Turn]) -> dict[str, list[Position]]:
+    """Every place each SPIKES step was done, in order, each sentence crediting only its own step."""
+    found: dict[str, list[Position]] = {step: [] for step in SPIKES_STEP_ACTS}
+    for t in turns:
+        text = t.get("text") or ""
+        for a in (t.get("score") or {}).get("acts", []):
+            start = int(a.get("start") or 0)
+            for step, names in SPIKES_STEP_ACTS.items():
+                if a["act"] not in names:
+                    continue
+                if step in STATEMENT_ONLY_STEPS and _sentence_is_question(text, start):
+                    continue  # the sentence's shape says it is another move
+                found[step].append((int(t["index"]), start))
+    return {step: sorted(places) for step, places in found.items()}
+
+
+def news_position(scenario: Scenario, turns: Sequence[Turn]) -> Position | None:
+    """Where the news was given: the scenario's own news words (the engine's ``news_given``), else the scorer's
+    bad-news words in a turn that gives information, else any bad-news words."""
+    for t in turns:
+        low = (t.get("text") or "").lower()
+        hits = [
+            m.start() for k in scenario.news_keywords for m in re.finditer(rf"(?<![a-z]){re.escape(k)}(?![a-z])", low)
+        ]
+        if hits:
+            return (int(t["index"]), min(hits))
+    for want_information in (True, False):
+        for t in turns:
+            if want_information and "give_information" not in acts(t):
+                continue
+            bad = [c for c in (t.get("score") or {}).get("cues", []) if c["cue"] == "bad_news"]
+            if bad:
+                return (int(t["index"]), min(int(c.get("start") or 0) for c in bad))
+    return None
+
+
+def spikes_checklist(scenario: Scenario, turns: Sequence[Turn]) -> list[dict[str, Any]]:
+    """SPIKES steps as done, missed or out of order (a protocol: presence and order, not a scale).
+
+    Perception, invitation and the warning shot must come before the news (earlier in the same reply counts);
+    emotions must be met after the news and before the strategy; jargon in the reply that gives the news marks
+    knowledge as missed. ``turn`` is the trainee turn that first did the step.
+    """
+    places = _step_positions(turns)
+    news = news_position(scenario, turns)
+    news_jargon = news is not None and any(int(t["index"]) == news[0] and "jargon" in cues(t) for t in turns)
+
+    def first(step: str, after: Position | None = None) -> Position | None:
+        return next((p for p in places[step] if after is None or p > after), None)
+
+    emotions = first("emotions", news) if news else None
+    strategy = first("strategy", news) if news else None
+    summary = first("summary", news) if news else None
+
+    def step(key: str, at: Position | None, before: Position | None = None, note: str = "") -> dict[str, Any]:
+        if at is None:
+            status = "missed"
+        elif before is not None and at > before:
+            status = "out_of_order"
+        else:
+            status = "done"
+        return {"step": key, "label": SPIKES_LABELS[key], "status": status, "turn": at[0] if at else None, "note": note}
+
+    return [
+        step("setting", first("setting"), news),
+        step("perception", first("perception"), news, "Ask what they know before you tell."),
+        step("invitation", first("invitation"), news),
+        step("warning_shot", first("warning_shot"), news, "One sentence of preparation before the news itself."),
+        step(
+            "knowledge",
+            None if news_jargon else news,
+            None,
+            "Jargon in the news itself counts as missed." if news_jargon else "",
+        ),
+        step("emotions", emotions, strategy, "Address the emotion before moving on to plans."),
+        step("strategy", strategy),
+        step("summary", summary),
+    ]
+
+
 # -- one function per rubric -----------------------------------------------------------------------------------
 def spikes(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    checklist = spikes_checklist([(t["index"], t["score"]) for t in turns])
-    items = [item(s["step"], s["label"], s["turn"], s["status"], s["note"]) for s in checklist]
+    checklist = spikes_checklist(scenario, turns)
+    items = [
+        item(s["step"], s["label"], s["turn"], s["status"], s["note"], turn=s["turn"], section="spikes")
+        for s in checklist
+    ]
     nurse = sum(1 for t in turns if acts(t) & SPIKES_EMOTION_ACTS)
     jargon = sum(1 for t in turns if "jargon" in cues(t))
     info = [len(t["text"].split()) for t in turns if acts(t) & INFO_ACTS]
@@ -317,23 +456,32 @@ def owns_their_part(scenario: Scenario, text: str) -> bool:
     return "owning" in hits and "non_apology" not in hits and not _NON_APOLOGY.search(text)
 
 
+def _marks_by_step(trace: Sequence[dict[str, Any]]) -> dict[int, set[str]]:
+    """Patient line marks by engine step (0 is the opening line)."""
+    return {int(t.get("turn", 0)): set(t.get("marks") or ()) for t in trace}
+
+
+def _step(turn: Turn, position: int) -> int:
+    """The engine step that answered a scored turn: stored by the report, else its place among the turns (a
+    message that was not scored, such as one not in English, still moves the engine's count)."""
+    return int(turn.get("step") or position + 1)
+
+
 def rupture(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str, Any]]) -> dict[str, Any]:
     marks = marks_after(trace)
-    opening = set(trace[0].get("marks") or ()) if trace else set()
-    ruptures = [i for i, m in enumerate(marks) if m & {"confrontation", "withdrawal"}]
-    confrontation = sum(1 for m in [opening, *marks] if "confrontation" in m)
-    withdrawal = sum(1 for m in [opening, *marks] if "withdrawal" in m)
+    by_step = _marks_by_step(trace)
+    opening = by_step.get(0, set())
+    rupture_steps = [k for k, m in sorted(by_step.items()) if k > 0 and m & {"confrontation", "withdrawal"}]
+    confrontation = sum(1 for m in by_step.values() if "confrontation" in m)
+    withdrawal = sum(1 for m in by_step.values() if "withdrawal" in m)
     # Repair counts from the trainee turn after the first rupture line, or from the start if they arrive angry.
-    start = ruptures[0] + 1 if ruptures and not opening & {"confrontation", "withdrawal"} else 0
-    later = [(acts(t), t["text"]) for t in turns[start:]]
+    after = 0 if opening & {"confrontation", "withdrawal"} or not rupture_steps else rupture_steps[0]
+    later = [t for k, t in enumerate(turns) if _step(t, k) > after]
     steps = {
-        "notice": next((turns[start + i]["index"] for i, (a, _) in enumerate(later) if a & NOTICE_ACTS), None),
-        "invite": next((turns[start + i]["index"] for i, (a, _) in enumerate(later) if a & INVITE_ACTS), None),
-        "own": next(
-            (turns[start + i]["index"] for i, (_, text) in enumerate(later) if owns_their_part(scenario, text)),
-            None,
-        ),
-        "reagree": next((turns[start + i]["index"] for i, (a, _) in enumerate(later) if a & REAGREE_ACTS), None),
+        "notice": next((t["index"] for t in later if acts(t) & NOTICE_ACTS), None),
+        "invite": next((t["index"] for t in later if acts(t) & INVITE_ACTS), None),
+        "own": next((t["index"] for t in later if owns_their_part(scenario, t["text"])), None),
+        "reagree": next((t["index"] for t in later if acts(t) & REAGREE_ACTS), None),
     }
     labels = {
         "notice": "Noticed the rupture (named or reflected the anger or hurt)",
@@ -341,18 +489,18 @@ def rupture(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str,
         "own": "Owned their part (an apology or acknowledgement, without excuses)",
         "reagree": "Re-agreed the goal and the next step together",
     }
-    before = [opening, *marks]  # the patient line each trainee turn answers
     defending = sum(
         1
         for k, t in enumerate(turns)
         if acts(t) & (DISMISSIVE_ACTS | {"rescue_take_over"})
         or "you_statement" in cues(t)
-        or ("give_information" in acts(t) and k < len(before) and "confrontation" in before[k])
+        # the patient line this turn answers was angry, and the turn explained
+        or ("give_information" in acts(t) and "confrontation" in by_step.get(_step(t, k) - 1, set()))
     )
     items = [
         item("confrontation", "Patient lines showing confrontation (complaint, anger)", confrontation),
         item("withdrawal", "Patient lines showing withdrawal (short answers, 'whatever')", withdrawal),
-        *[item(k, labels[k], steps[k], "done" if steps[k] is not None else "missed") for k in labels],
+        *[item(k, labels[k], steps[k], "done" if steps[k] is not None else "missed", turn=steps[k]) for k in labels],
         item(
             "defending",
             "Defending, explaining the system to anger, blaming or directing",
@@ -424,9 +572,10 @@ def _topic_items(scenario: Scenario, turns: Sequence[Turn]) -> list[dict[str, An
         respectful = next((t for t in hits if not acts(t) & DISMISSIVE_ACTS), None)
         label = f"Raised: {name.replace('_', ' ')}"
         if respectful is not None:
-            out.append(item(f"topic_{name}", label, respectful["index"], "done"))
+            out.append(item(f"topic_{name}", label, respectful["index"], "done", turn=respectful["index"]))
         elif hits:
-            out.append(item(f"topic_{name}", label, hits[0]["index"], "poor", "Raised only to dismiss or argue."))
+            first = hits[0]["index"]
+            out.append(item(f"topic_{name}", label, first, "poor", "Raised only to dismiss or argue.", turn=first))
         else:
             out.append(item(f"topic_{name}", label, None, "missed"))
     return out
@@ -440,6 +589,55 @@ RUBRICS: dict[str, Callable[[Scenario, Sequence[Turn], Sequence[dict[str, Any]]]
     "rupture": rupture,
     "attachment": attachment,
 }
+
+
+RUBRIC_TITLES = {
+    "spikes": "SPIKES, NURSE and plain language",
+    "stances": "Rescuer, persecutor or coach (drama triangle)",
+    "miti": "MITI codes and change talk",
+    "option5": "Team, option and decision talk (OPTION-5)",
+    "rupture": "Rupture markers and repair steps (3RS)",
+    "attachment": "Empathy and pacing fitted to the persona",
+}
+# Instruments a report can show beside the scenario's own rubric, and the rubrics whose conversations each one
+# was made for (../shared/coaching-science.md). SPIKES is a protocol for breaking bad news. MITI's thresholds
+# describe motivational interviewing about a change of behaviour; its manual says it is of little use where
+# the goal is a decision (OPTION-5 judges those). Where an instrument does not fit, the report says so and
+# shows no verdict from it, rather than a failure.
+INSTRUMENTS: dict[str, dict[str, Any]] = {
+    "spikes": {
+        "label": "SPIKES checklist",
+        "rubrics": frozenset({"spikes"}),
+        "why_not": "SPIKES is a protocol for breaking difficult news; this conversation is not built around news.",
+    },
+    "miti": {
+        "label": "MITI 4.2.1 thresholds",
+        "rubrics": frozenset({"miti"}),
+        "why_not": (
+            "MITI's fair and good thresholds describe motivational interviewing about changing a behaviour; "
+            "this conversation is judged by its own rubric, so the counts are shown without a band."
+        ),
+    },
+}
+
+
+def applies(scenario: Scenario | None, instrument: str) -> bool:
+    """Whether an instrument fits the scenario, from the rubric the scenario declares (``Scenario.rubric``)."""
+    return scenario is not None and scenario.rubric in INSTRUMENTS[instrument]["rubrics"]
+
+
+def instruments(scenario: Scenario | None) -> list[dict[str, Any]]:
+    """The instruments behind one scenario's report: its own rubric first, then each other instrument with
+    whether it applies and, if not, why."""
+    out = []
+    if scenario is not None:
+        out.append({"id": scenario.rubric, "label": RUBRIC_TITLES[scenario.rubric], "applies": True, "why_not": ""})
+    for key, spec in INSTRUMENTS.items():
+        if scenario is not None and key == scenario.rubric:
+            continue  # the scenario's rubric is this instrument: listed above
+        fits = applies(scenario, key)
+        out.append({"id": key, "label": spec["label"], "applies": fits, "why_not": "" if fits else spec["why_not"]})
+    return out
 
 
 def evaluate(scenario: Scenario, turns: Sequence[Turn], state: dict[str, Any] | None) -> dict[str, Any]:

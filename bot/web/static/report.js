@@ -26,9 +26,10 @@
     return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': label + ' (scrolls sideways)' }, table);
   }
 
-  function turnLink(index) {
-    if (index == null) return null;
-    return h('a', { href: '#turn-' + index, class: 'turn-ref' }, 'turn ' + index);
+  // Turns are the trainee's own count (their first reply is turn 1); the transcript anchors them as #turn-N.
+  function turnLink(turn) {
+    if (turn == null) return null;
+    return h('a', { href: '#turn-' + turn, class: 'turn-ref' }, 'turn ' + turn);
   }
 
   /* ----- header ----- */
@@ -57,6 +58,25 @@
       h('h1', null, title),
       sc.setting ? h('p', { class: 'muted setting' }, sc.setting) : null,
       facts);
+  }
+
+  /* ----- which instruments judge this scenario ----- */
+  function renderInstruments(rep) {
+    var list = rep.instruments || [];
+    if (!list.length) return null;
+    var used = list.filter(function (x) { return x.applies; });
+    var unused = list.filter(function (x) { return !x.applies; });
+    var box = h('div', { id: 'instruments', class: 'instruments' });
+    box.appendChild(h('p', null, h('strong', null, 'Judged by: '),
+      used.map(function (x) { return x.label; }).join('; ') || 'the scores below'));
+    if (unused.length) {
+      var ul = h('ul', { class: 'instruments-unused' });
+      unused.forEach(function (x) {
+        ul.appendChild(h('li', { 'data-instrument': x.id }, h('strong', null, x.label + ': '), 'not used here. ', x.why_not || ''));
+      });
+      box.appendChild(ul);
+    }
+    return box;
   }
 
   /* ----- outcome ----- */
@@ -91,8 +111,28 @@
     return h('span', { class: 'band ' + cls }, h('span', { 'aria-hidden': 'true' }, sym), band);
   }
 
+  function instrument(rep, id) {
+    return (rep.instruments || []).filter(function (x) { return x.id === id; })[0] || {};
+  }
+
+  // Where MITI is not the scenario's yardstick, only its counts are shown: no thresholds, no band.
+  function renderMitiCounts(rep) {
+    var m = rep.miti || {};
+    var sec = section('miti', 'Questions and reflections', 'Counts of MITI behaviour codes in your replies, for information.');
+    var counts = h('ul', { class: 'count-list' });
+    [['Questions', m.questions], ['Open questions', m.open_questions], ['Simple reflections', m.simple_reflections],
+      ['Complex reflections', m.complex_reflections]].forEach(function (c) {
+      counts.appendChild(h('li', null, h('span', { class: 'count-num' }, c[1] != null ? String(c[1]) : '—'), ' ', c[0]));
+    });
+    sec.appendChild(counts);
+    var why = instrument(rep, 'miti').why_not;
+    if (why) sec.appendChild(h('p', { class: 'benchmark-note' }, why));
+    return sec;
+  }
+
   function renderMiti(rep) {
     var m = rep.miti || {};
+    if (m.applies === false) return renderMitiCounts(rep);
     var bands = m.bands || {};
     var th = m.thresholds || {};
     var sec = section('miti', 'MI-style summary (MITI)');
@@ -190,9 +230,11 @@
         h('strong', null, 'Ending: '), rb.ending.outcome || rb.ending.id));
     }
     var body = h('tbody');
+    var spikesShown = (rep.spikes || []).length > 0;
     rb.items.forEach(function (it) {
+      if (spikesShown && it.section === 'spikes') return;  // the SPIKES checklist above shows these steps
       var st = RUBRIC_STATUS[it.status] || RUBRIC_STATUS.info;
-      var value = it.value == null ? '—' : String(it.value);
+      var value = it.turn != null ? turnLink(it.turn) : it.value == null ? '—' : String(it.value);
       body.appendChild(h('tr', { class: 'rubric-row ' + st.cls, 'data-key': it.key },
         h('th', { scope: 'row' }, it.label, it.note ? h('span', { class: 'check-note' }, ' ' + it.note) : null),
         h('td', { class: 'rubric-value' }, value),
@@ -256,9 +298,11 @@
   function highlightCard(kind, t) {
     var title = kind === 'strongest' ? 'Strongest turn' : 'Weakest turn';
     var card = h('div', { class: 'moment moment-' + kind, id: kind + '-turn' }, h('h3', null, title));
-    if (!t) { card.appendChild(h('p', { class: 'muted' }, 'Not enough scored turns.')); return card; }
-    card.appendChild(h('p', { class: 'moment-meta' }, R.capitalise(kind === 'strongest' ? 'best' : 'lowest') + ' total score: ' +
-      (t.total != null ? t.total : '—') + ' · ', turnLink(t.index)));
+    // The scores on the dimensions that applied to this turn (turns are compared on those, n/a left out).
+    var parts = R.DIMENSIONS.filter(function (d) { return t.scores && t.scores[d.key]; }).map(function (d) {
+      return d.label + ' ' + t.scores[d.key].score + '/' + t.scores[d.key].max;
+    });
+    card.appendChild(h('p', { class: 'moment-meta' }, turnLink(t.turn), parts.length ? ' · ' + parts.join(', ') : null));
     card.appendChild(h('blockquote', { class: 'moment-text' }, t.text));
     if (t.alternative) {
       card.appendChild(h('p', { class: 'tip-alt' }, h('strong', null, kind === 'strongest' ? 'Could be even better: ' : 'Better alternative: '),
@@ -267,9 +311,20 @@
     return card;
   }
 
+  // Two different turns, or one card when only one reply was scored: a turn is never both.
   function renderMoments(rep) {
     var sec = section('moments', 'Strongest and weakest moments');
-    sec.appendChild(h('div', { class: 'moments' }, highlightCard('strongest', rep.strongest), highlightCard('weakest', rep.weakest)));
+    if (!rep.strongest) {
+      sec.appendChild(h('p', { class: 'muted' }, 'No reply was scored, so there is no strongest or weakest turn.'));
+      return sec;
+    }
+    var grid = h('div', { class: 'moments' }, highlightCard('strongest', rep.strongest));
+    if (rep.weakest) grid.appendChild(highlightCard('weakest', rep.weakest));
+    else grid.appendChild(h('p', { class: 'muted moment-single' }, 'Only one reply was scored, so there is no weakest turn to set against it.'));
+    sec.appendChild(grid);
+    if (rep.weakest && rep.weakest.total === rep.strongest.total) {
+      sec.appendChild(h('p', { class: 'muted' }, 'All your scored replies had the same total; these are the first two.'));
+    }
     return sec;
   }
 
@@ -281,14 +336,21 @@
     var list = h('div', { class: 'transcript-list' });
     (rep.transcript || []).forEach(function (turn) {
       var speaker = turn.speaker === 'trainee' ? 'trainee' : turn.speaker === 'system' ? 'system' : 'patient';
-      var node = h('div', { class: 'turn ' + speaker + (turn.status === 'unanswered' ? ' unanswered' : ''), id: 'turn-' + turn.index, 'data-index': turn.index });
+      // A trainee reply is anchored and labelled by its turn number (1, 2, 3...); other lines by position only.
+      var numbered = speaker === 'trainee' && turn.turn != null;
+      var node = h('div', {
+        class: 'turn ' + speaker + (turn.status === 'unanswered' ? ' unanswered' : '') + (turn.status === 'command' ? ' command' : ''),
+        id: numbered ? 'turn-' + turn.turn : 'line-' + turn.index, 'data-index': turn.index, 'data-turn': numbered ? turn.turn : null
+      });
       if (speaker === 'system') {
         node.appendChild(h('p', { class: 'system-text' }, turn.text));
         list.appendChild(node);
         return;
       }
       var who = speaker === 'trainee' ? 'You' : (patientName || 'Patient');
-      node.appendChild(h('div', { class: 'speaker' }, who, h('span', { class: 'turn-no' }, ' · turn ' + turn.index)));
+      node.appendChild(h('div', { class: 'speaker' }, who,
+        numbered ? h('span', { class: 'turn-no' }, ' · turn ' + turn.turn) : null,
+        turn.status === 'command' ? h('span', { class: 'turn-no' }, ' · to the app') : null));
       var bubble = h('div', { class: 'bubble' });
       if (speaker === 'trainee' && turn.score) bubble.appendChild(R.renderHighlighted(turn.text, turn.score, 'turn-text highlighted-text'));
       else bubble.appendChild(h('p', { class: 'turn-text' }, turn.text));
@@ -318,7 +380,9 @@
       root.appendChild(renderTranscript(rep));
       return;
     }
+    var judged = renderInstruments(rep);
     root.appendChild(renderOutcome(rep));
+    if (judged) root.lastChild.appendChild(judged);
     root.appendChild(renderDimensions(rep));
     root.appendChild(renderMoments(rep));
     if ((rep.spikes || []).length) root.appendChild(renderSpikes(rep));
