@@ -124,6 +124,7 @@ SPIKES_STEP_ACTS: dict[str, frozenset[str]] = {
     "summary": frozenset({"summarise", "check_understanding"}),
 }
 STATEMENT_ONLY_STEPS = frozenset({"warning_shot"})  # said, so never a question
+PREPARING_STEPS = frozenset({"setting", "perception", "invitation", "warning_shot"})  # before the news
 SPIKES_LABELS = {
     "setting": "Setting: introduced yourself and your role",
     "perception": "Perception: asked what the patient already knows",
@@ -136,7 +137,12 @@ SPIKES_LABELS = {
 }
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|\n")
 
-Position = tuple[int, int]  # (turn number, character offset): where in the session something was said
+Position = tuple[int, int]  # (turn number, sentence in that reply): where in the session something was said
+
+
+def _sentence_of(text: str, offset: int) -> int:
+    """The number of the sentence (0, 1, ...) that holds ``offset`` in a reply."""
+    return sum(1 for m in _SENTENCE_END.finditer(text) if m.end() <= offset)
 
 
 def _sentence_is_question(text: str, offset: int) -> bool:
@@ -159,7 +165,7 @@ def _step_positions(turns: Sequence[Turn]) -> dict[str, list[Position]]:
                     continue
                 if step in STATEMENT_ONLY_STEPS and _sentence_is_question(text, start):
                     continue  # the sentence's shape says it is another move
-                found[step].append((int(t["index"]), start))
+                found[step].append((int(t["index"]), _sentence_of(text, start)))
     return {step: sorted(places) for step, places in found.items()}
 
 
@@ -172,21 +178,22 @@ def news_position(scenario: Scenario, turns: Sequence[Turn]) -> Position | None:
             m.start() for k in scenario.news_keywords for m in re.finditer(rf"(?<![a-z]){re.escape(k)}(?![a-z])", low)
         ]
         if hits:
-            return (int(t["index"]), min(hits))
+            return (int(t["index"]), _sentence_of(low, min(hits)))
     for want_information in (True, False):
         for t in turns:
             if want_information and "give_information" not in acts(t):
                 continue
             bad = [c for c in (t.get("score") or {}).get("cues", []) if c["cue"] == "bad_news"]
             if bad:
-                return (int(t["index"]), min(int(c.get("start") or 0) for c in bad))
+                return (int(t["index"]), _sentence_of(t["text"], min(int(c.get("start") or 0) for c in bad)))
     return None
 
 
 def spikes_checklist(scenario: Scenario, turns: Sequence[Turn]) -> list[dict[str, Any]]:
     """SPIKES steps as done, missed or out of order (a protocol: presence and order, not a scale).
 
-    Perception, invitation and the warning shot must come before the news (earlier in the same reply counts);
+    Setting, perception, invitation and the warning shot must come before the news (an earlier sentence of the
+    same reply counts, the same sentence does not);
     emotions must be met after the news and before the strategy; jargon in the reply that gives the news marks
     knowledge as missed. ``turn`` is the trainee turn that first did the step.
     """
@@ -202,9 +209,14 @@ def spikes_checklist(scenario: Scenario, turns: Sequence[Turn]) -> list[dict[str
     summary = first("summary", news) if news else None
 
     def step(key: str, at: Position | None, before: Position | None = None, note: str = "") -> dict[str, Any]:
+        """``before``: where the step had to come first; a step that prepares for the news must come in an
+        earlier sentence than the news itself (a warning shot in the sentence that gives the news warns of
+        nothing); emotions need only be met no later than the strategy."""
         if at is None:
             status = "missed"
-        elif before is not None and at > before:
+        elif key == "warning_shot" and at == before:
+            status, note = "missed", "A warning in the same sentence as the news does not prepare the patient."
+        elif before is not None and (at >= before if key in PREPARING_STEPS else at > before):
             status = "out_of_order"
         else:
             status = "done"
