@@ -183,3 +183,42 @@ def test_asking_permission_counts_as_seeking_collaboration_not_as_a_question() -
     assert miti_metrics([permission])["questions"] == 0
     assert miti_metrics([plain])["questions"] == 1
     assert miti_metrics([two_sentences])["questions"] == 1
+
+
+def test_repair_steps_follow_the_engine_steps_when_a_message_was_not_scored() -> None:
+    scenario = _scenario("rupture-repair")
+    # Step 1 answered a message the scorer could not read (no scored turn); the patient turned angry at step 2.
+    trace = _trace([[], ["confrontation"], []])
+    turns = [
+        {**_turn(1, ["give_information"]), "step": 2},  # answers the calm line of step 1: not defending
+        {**_turn(2, ["nurse_name"]), "step": 3},  # answers the angry line of step 2: noticing the rupture
+    ]
+    items = _items(rubrics.rupture(scenario, turns, trace))
+    assert items["notice"]["value"] == 2 and items["notice"]["turn"] == 2
+    assert items["defending"]["value"] == 0
+    explaining = [turns[0], {**_turn(2, ["give_information"]), "step": 3}]
+    assert _items(rubrics.rupture(scenario, explaining, trace))["defending"]["value"] == 1
+
+
+def test_instruments_come_from_the_declared_rubric() -> None:
+    for theme in ("difficult-news", "ambivalence", "shared-decision"):
+        scenario = _scenario(theme)
+        listed = {i["id"]: i for i in rubrics.instruments(scenario)}
+        assert next(iter(listed)) == scenario.rubric and listed[scenario.rubric]["applies"]
+        assert listed["spikes"]["applies"] is (scenario.rubric == "spikes")
+        assert listed["miti"]["applies"] is (scenario.rubric == "miti")
+        assert all(i["why_not"] for i in listed.values() if not i["applies"])
+    assert [i["applies"] for i in rubrics.instruments(None)] == [False, False]
+
+
+def test_spikes_steps_credit_only_their_own_acts(news: Scenario) -> None:
+    turns = [
+        _turn(1, ["perception_check", "warning_shot"], "I'm afraid I must ask: what do you know so far?"),
+        _turn(2, ["give_information"], "The biopsy shows a cancer.", cues=["bad_news"]),
+        _turn(3, ["summarise"], "So, to sum up what we have said."),
+    ]
+    steps = {s["step"]: s for s in rubrics.spikes_checklist(news, turns)}
+    assert steps["perception"]["status"] == "done" and steps["warning_shot"]["status"] == "missed"
+    assert steps["knowledge"]["turn"] == 2
+    assert steps["summary"]["turn"] == 3 and steps["strategy"]["status"] == "missed"
+    assert steps["emotions"]["status"] == "missed"
