@@ -13,18 +13,18 @@ import pytest
 
 from bot.cli import main
 from bot.evaluation.annomi import read_annomi
-from bot.evaluation.evaluate import evaluate_annomi
+from bot.evaluation.evaluate import annomi_report, score_session
 from bot.evaluation.metrics import auc
 from bot.evaluation.session_figure import (
     CANDIDATES,
     FIXED,
     PRODUCT_FIGURE,
     SessionCounts,
+    counts_from_runs,
     counts_from_scores,
     fit_logistic,
     nested_cv,
     select,
-    session_counts,
     session_figure_report,
     stratified_folds,
 )
@@ -191,12 +191,13 @@ def test_cli_prints_a_table_then_one_json_line(tmp_path: Path, capsys: pytest.Ca
 
 @pytest.mark.skipif(not ANNOMI.exists(), reason="AnnoMI development half not in ../shared/eval")
 def test_on_the_annomi_development_half(scorer: Scorer) -> None:
-    sessions = read_annomi(ANNOMI)
-    counts = session_counts(scorer, sessions)
+    runs = [score_session(scorer, s) for s in read_annomi(ANNOMI)]
+    counts = counts_from_runs(runs)
     assert (len(counts), sum(not c.high for c in counts)) == (67, 12)
-    report = session_figure_report(counts, folds=5, repeats=2, seed=13)
+    report = session_figure_report(counts, folds=5, repeats=3, seed=13)
     # the product's figure over these counts is the one `rapport eval annomi` measures
-    assert report["product_apparent_auc"] == evaluate_annomi(scorer, sessions)["session_auc"]
+    assert report["product_apparent_auc"] == annomi_report(runs)["session_auc"]
     nested = report["nested"]
-    assert len(nested["per_fold"]) == 10 and all(row["test_low"] in (2, 3) for row in nested["per_fold"])
-    assert nested["fold_auc_mean"] >= 0.85 and nested["pooled_auc_mean"] >= 0.85
+    assert len(nested["per_fold"]) == 15 and all(row["test_low"] in (2, 3) for row in nested["per_fold"])
+    # floors a little under docs/scoring.md (nested 0.93-0.95 by fold, pooled 0.93-0.94; target 0.92)
+    assert nested["fold_auc_mean"] >= 0.9 and nested["pooled_auc_mean"] >= 0.9

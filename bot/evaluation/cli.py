@@ -112,11 +112,14 @@ def _show_session_figure(report: dict[str, Any]) -> None:
         f" pooled AUC {nested['pooled_auc_mean']} (by repeat {nested['pooled_auc_by_repeat']})"
     )
     _out("chosen on the outer training folds: " + ", ".join(f"{k} x{v}" for k, v in nested["choices"].items()))
-    for row in nested["per_fold"]:
-        _out(
-            f"  repeat {row['repeat']} fold {row['fold']}: {row['chosen']:<28} AUC {row['auc']} ({row['test_low']} low)"
-        )
-    _out(f"shipped figure (chosen on all sessions): {shipped['name']}: {shipped['description']}")
+    _out("outer test-fold AUC (figure chosen on its training folds):")
+    for r in range(nested["repeats"]):
+        rows = [row for row in nested["per_fold"] if row["repeat"] == r]
+        _out(f"  repeat {r}: " + ", ".join(f"{row['auc']} ({row['chosen']})" for row in rows))
+    _out(
+        f"shipped figure (chosen on all sessions): {shipped['name']}: {shipped['description']}"
+        f" (inner AUC {shipped['inner_auc'][shipped['name']]}; runner-up {shipped['runner_up']})"
+    )
     _out(f"the report's {report['product_figure']} is {'the same' if shipped['matches_product'] else 'different'}")
 
 
@@ -244,7 +247,7 @@ def add_commands(sub: Any) -> None:
     )
     figure.add_argument("file", nargs="?", default="../shared/eval/AnnoMI-full-dev.csv", help="AnnoMI CSV")
     figure.add_argument("--folds", type=int, default=5, help="outer folds by transcript (default 5)")
-    figure.add_argument("--repeats", type=int, default=5, help="outer repeats with different seeds (default 5)")
+    figure.add_argument("--repeats", type=int, default=10, help="outer repeats with different seeds (default 10)")
     figure.add_argument("--seed", type=int, default=13, help="seed of the fold splits (default 13)")
     figure.add_argument("--model", help=model_help)
     figure.add_argument("--json", action="store_true", help="print only the JSON object (always the last line)")

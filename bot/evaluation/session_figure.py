@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from bot.evaluation.annomi import Session
-from bot.evaluation.evaluate import score_session
+from bot.evaluation.evaluate import SessionRun, score_session
 from bot.evaluation.metrics import auc
 from bot.scoring.summary import QUALITY_KEY, miti_metrics
 from bot.scoring.taxonomy import ACTS
@@ -37,9 +37,13 @@ from bot.scoring.taxonomy import ACTS
 # The candidate that ``summary.miti_metrics`` computes today as QUALITY_KEY (a test keeps the two equal).
 PRODUCT_FIGURE = "mi_consistency"
 OUTER_FOLDS = 5
-OUTER_REPEATS = 5
 INNER_FOLDS = 5
-INNER_REPEATS = 3
+# Repeats of each split: with 12 low-quality sessions a single split is noisy. At 3 inner repeats the figure picked
+# on the whole development half changed with the seed (a margin of 0.001 between the two MI-consistency forms,
+# picked one way at 1 seed in 20); 10 inner repeats pick the same figure at every seed tried, and 10 outer repeats
+# halve the seed-to-seed spread of the nested estimate. Neither number favours a candidate.
+OUTER_REPEATS = 10
+INNER_REPEATS = 10
 SEED = 13
 
 
@@ -88,17 +92,18 @@ def counts_from_scores(transcript_id: str, high: bool, scores: Sequence[dict[str
     )
 
 
+def counts_from_runs(runs: Sequence[SessionRun]) -> list[SessionCounts]:
+    """The counts of each scored session that has a quality code (high or low)."""
+    return [
+        counts_from_scores(r.session.transcript_id, r.session.quality == "high", [s.to_dict() for s in r.scores])
+        for r in runs
+        if r.session.quality in ("high", "low")
+    ]
+
+
 def session_counts(scorer: Any, sessions: Sequence[Session]) -> list[SessionCounts]:
     """Score every session with a quality code once (each therapist turn with the client's line before it)."""
-    out = []
-    for session in sessions:
-        if session.quality not in ("high", "low"):
-            continue
-        run = score_session(scorer, session)
-        out.append(
-            counts_from_scores(session.transcript_id, session.quality == "high", [s.to_dict() for s in run.scores])
-        )
-    return out
+    return counts_from_runs([score_session(scorer, s) for s in sessions if s.quality in ("high", "low")])
 
 
 # -- the candidate family ----------------------------------------------------------------------------------------
@@ -325,8 +330,8 @@ def nested_cv(
     for r in range(repeats):
         scores: list[float] = []
         labels: list[bool] = []
-        for f, (train, test) in enumerate(_splits(sessions, k, seed + r)):
-            name = choose(train, seed * 7919 + r * 101 + f)
+        for f, (train, test) in enumerate(_splits(sessions, k, seed * 1000 + r)):
+            name = choose(train, (seed * 1000 + r) * 100 + f)
             figure = by_name[name].fit(train)
             fold_rows.append(
                 {
@@ -369,9 +374,13 @@ def shipped_choice(sessions: Sequence[SessionCounts], seed: int = SEED) -> dict[
     scores = inner_scores(sessions, seed=seed)
     name = select(sessions, seed)
     cand = next(c for c in CANDIDATES if c.name == name)
+    runner_up = max((c.name for c in CANDIDATES if c.name != name), key=lambda n: _finite(scores[n]))
     out: dict[str, Any] = {
         "name": name,
         "description": cand.description,
+        "runner_up": runner_up,
+        "inner_folds": INNER_FOLDS,
+        "inner_repeats": INNER_REPEATS,
         "inner_auc": {k: _round(v) for k, v in scores.items()},
         "matches_product": name == PRODUCT_FIGURE,
     }
