@@ -181,6 +181,7 @@ def test_cli_prints_a_table_then_one_json_line(tmp_path: Path, capsys: pytest.Ca
     assert len(lines) > 5 and lines[0].startswith("sessions 8")
     report = json.loads(lines[-1])
     assert report["shipped"]["name"] in report["candidates"]
+    assert report["scorer"]["model"] and report["scorer"]["fingerprint"]  # which model made the counts
     assert report["nested"]["folds"] == 2 and len(report["nested"]["per_fold"]) == 4
     assert {row["chosen"] for row in report["nested"]["per_fold"]} <= set(report["candidates"])
     assert main(["eval", "session-figure", str(path), "--folds", "2", "--repeats", "2", "--seed", "4", "--json"]) == 0

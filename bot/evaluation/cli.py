@@ -102,6 +102,7 @@ def cmd_eval_epitome(args: argparse.Namespace) -> int:
 def _show_session_figure(report: dict[str, Any]) -> None:
     nested, shipped = report["nested"], report["shipped"]
     _out(f"sessions {report['sessions']} ({report['high']} high, {report['low']} low quality)")
+    _out(f"scorer {report['scorer']['model']} (training data {report['scorer']['fingerprint']})")
     _out(f"{'candidate':<28} {'inner AUC, all sessions':>24} {'apparent AUC':>13}")
     for name in report["candidates"]:
         _out(f"{name:<28} {shipped['inner_auc'][name]!s:>24} {report['apparent_auc'].get(name, '')!s:>13}")
@@ -126,13 +127,13 @@ def _show_session_figure(report: dict[str, Any]) -> None:
 def cmd_eval_session_figure(args: argparse.Namespace) -> int:
     """Choose the report's session figure by nested cross-validation by transcript on an AnnoMI CSV."""
     from bot.evaluation.annomi import read_annomi
-    from bot.evaluation.session_figure import session_counts, session_figure_report
+    from bot.evaluation.session_figure import scorer_identity, session_counts, session_figure_report
 
     def run(scorer: Any) -> dict[str, Any]:
         counts = session_counts(scorer, read_annomi(args.file))
         if len({c.high for c in counts}) < 2:
             raise ValueError(f"{args.file}: needs sessions of both qualities (mi_quality high and low)")
-        return session_figure_report(counts, args.folds, args.repeats, args.seed)
+        return {"scorer": scorer_identity(scorer), **session_figure_report(counts, args.folds, args.repeats, args.seed)}
 
     return _evaluate(args, run, _show_session_figure, json_last=True)
 

@@ -18,12 +18,14 @@ cached counts.
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -105,6 +107,16 @@ def counts_from_runs(runs: Sequence[SessionRun]) -> list[SessionCounts]:
 def session_counts(scorer: Any, sessions: Sequence[Session]) -> list[SessionCounts]:
     """Score every session with a quality code once (each therapist turn with the client's line before it)."""
     return counts_from_runs([score_session(scorer, s) for s in sessions if s.quality in ("high", "low")])
+
+
+def scorer_identity(scorer: Any) -> dict[str, Any]:
+    """Which scorer model produced the counts (its folder and training-data fingerprint), so a rerun can be told
+    apart from the run it repeats."""
+    folder = getattr(scorer, "model_dir", None)
+    meta: dict[str, Any] = {}
+    if folder is not None and (Path(folder) / "rapport_meta.json").is_file():
+        meta = json.loads((Path(folder) / "rapport_meta.json").read_text(encoding="utf-8"))
+    return {"model": str(folder) if folder is not None else None, "fingerprint": meta.get("fingerprint")}
 
 
 # -- the candidate family ----------------------------------------------------------------------------------------
