@@ -27,16 +27,39 @@ THEMES = ("difficult-news", "rescuer-trap", "ambivalence", "shared-decision", "r
 GUARD_EVENTS = ("off_topic", "abuse", "manipulation")
 # Input the patient cannot follow: a scenario may answer it with its own pool, else the engine's default lines.
 UNDERSTOOD_EVENTS = ("not_english",)
+# Replies that are not a new move: the same (or nearly the same) words again, or a minimal encourager ("mm").
+# Neither moves the patient; a repeat gets a reaction to being asked again, an encourager keeps them talking.
+NON_MOVE_EVENTS = ("repeated", "minimal_reply")
 EVENTS = (
     "news_given",
     "news_with_warning",
     "news_without_warning",
     "unanswered_emotion",
+    "question_answered",
+    "question_ignored",
+    *NON_MOVE_EVENTS,
     *GUARD_EVENTS,
     *UNDERSTOOD_EVENTS,
 )
 CUES = ("jargon", "emotion_word", "hedge", "you_statement", "i_statement", "bad_news")
-CONDITION_KEYS = ("acts_any", "acts_none", "cues_any", "events_any", "topics_any", "flags", "state")
+CONDITION_KEYS = (
+    "acts_any",
+    "acts_none",
+    "cues_any",
+    "events_any",
+    "topics_any",
+    "flags",
+    "state",
+    "prev_acts_any",
+    "discussed",
+    "undiscussed",
+    "last_pools",
+    "asked",
+    "turns",
+)
+# Keys that are about this turn (what the trainee just did); the rest are presuppositions about the session so far.
+TRIGGER_KEYS = ("acts_any", "cues_any", "events_any", "topics_any", "prev_acts_any", "last_pools", "asked")
+LINE_KEYS = ("say", "needs", "cue")
 BUILTIN_FLAGS = ("news_given", "warning_shot_given", "perception_checked", "concern_revealed")
 # What a patient line shows, for the rubrics: MI client talk, alliance ruptures, the drama triangle, decisions.
 MARKS = (
@@ -80,6 +103,8 @@ KNOWN_KEYS = (
     "personas",
     "rubric",
 )
+CONCERN_KEYS = ("id", "summary", "reveal_when", "lines", "marks", "about")
+POOL_KEYS = ("id", "when", "lines", "emotional", "marks", "sets", "cue", "continues", "reaction")
 PERSONA_KEYS = ("label", "summary", "patient", "state", "effects", "opening", "replies", "concerns", "endings", "fit")
 # Words that mean the patient is stepping out of role to coach or score; patients never do that.
 _COACHING = re.compile(
@@ -156,11 +181,54 @@ class Condition:
     topics_any: frozenset[str] = frozenset()
     flags: tuple[tuple[str, bool], ...] = ()
     state: tuple[tuple[str, float | None, float | None], ...] = ()
+    prev_acts_any: frozenset[str] = frozenset()  # the trainee's previous turn had one of these acts
+    discussed: frozenset[str] = frozenset()  # every one of these topics has come up in the session (this turn too)
+    undiscussed: frozenset[str] = frozenset()  # none of these topics has come up yet
+    last_pools: frozenset[str] = frozenset()  # the patient's previous line came from one of these pools
+    asked: bool | None = None  # the patient's previous line asked a question (true) or did not (false)
+    turns: tuple[int | None, int | None] = (None, None)  # the turn number is within these bounds
 
     @property
     def is_default(self) -> bool:
         """A condition that does not depend on what the trainee just did: the pool can always answer."""
-        return not (self.acts_any or self.cues_any or self.events_any or self.topics_any)
+        return not (
+            self.acts_any
+            or self.cues_any
+            or self.events_any
+            or self.topics_any
+            or self.prev_acts_any
+            or self.last_pools
+            or self.asked is not None
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        """No condition at all: no trigger and no presupposition."""
+        return self == Condition()
+
+    def contradicts(self, other: Condition) -> str | None:
+        """Why two conditions can never hold together (checked by the validator), or None."""
+        mine, theirs = dict(self.flags), dict(other.flags)
+        for name in sorted(set(mine) & set(theirs)):
+            if mine[name] != theirs[name]:
+                return f"flag '{name}' must be both {mine[name]} and {theirs[name]}"
+        for topic in sorted((self.discussed & other.undiscussed) | (self.undiscussed & other.discussed)):
+            return f"topic '{topic}' must be both discussed and not discussed"
+        for name in sorted({n for n, _, _ in self.state} & {n for n, _, _ in other.state}):
+            lows = [lo for n, lo, _ in (*self.state, *other.state) if n == name and lo is not None]
+            highs = [hi for n, _, hi in (*self.state, *other.state) if n == name and hi is not None]
+            if lows and highs and max(lows) > min(highs):
+                return f"'{name}' must be at least {max(lows)} and at most {min(highs)}"
+        if self.asked is not None and other.asked is not None and self.asked != other.asked:
+            return "the patient's last line must both ask and not ask a question"
+        lows_t = [t for t in (self.turns[0], other.turns[0]) if t is not None]
+        highs_t = [t for t in (self.turns[1], other.turns[1]) if t is not None]
+        if lows_t and highs_t and max(lows_t) > min(highs_t):
+            return f"the turn must be at least {max(lows_t)} and at most {min(highs_t)}"
+        for acts, none in ((self.acts_any, other.acts_none), (other.acts_any, self.acts_none)):
+            if acts and acts <= none:
+                return "every act it needs is also excluded"
+        return None
 
 
 @dataclass(frozen=True)
@@ -171,6 +239,17 @@ class Pool:
     emotional: bool = False
     marks: tuple[str, ...] = ()
     sets: tuple[str, ...] = ()  # flags raised when this pool answers, e.g. remedy_dismissed: memory for later turns
+    needs: tuple[Condition, ...] = ()  # per line: what that line presupposes (empty: nothing beyond the pool's when)
+    cues: tuple[str, ...] = ()  # per line: a named cue the line raises ('' for none); answered ones set answered:<cue>
+    cue: str = ""  # a cue every line of the pool raises
+    continues: bool = True  # a minimal encourager ("mm") may draw the next line of this pool: the same thread
+    reaction: bool = False  # a reaction to what was just said (news, an apology): checked before concerns and endings
+
+    def line_needs(self, index: int) -> Condition:
+        return self.needs[index] if index < len(self.needs) else Condition()
+
+    def line_cue(self, index: int) -> str:
+        return (self.cues[index] if index < len(self.cues) else "") or self.cue
 
 
 @dataclass(frozen=True)
@@ -180,6 +259,7 @@ class Concern:
     reveal_when: Condition
     lines: tuple[str, ...]
     marks: tuple[str, ...] = ("disclosure",)
+    about: frozenset[str] = frozenset()  # topics: an empathic reply that names one acknowledges the concern later on
 
 
 @dataclass(frozen=True)
@@ -190,6 +270,7 @@ class Ending:
     outcome: str
     good: bool
     pool: Pool
+    outcome_parts: tuple[tuple[str, Condition], ...] = ()  # added to the outcome only when their needs hold
 
 
 @dataclass(frozen=True)
@@ -319,6 +400,7 @@ class _Parser:
         self.topics: dict[str, tuple[str, ...]] = {}
         self.concern_ids: set[str] = set()
         self.pool_flags = _pool_flags(data)
+        self.cue_names = _cue_names(data)
 
     def error(self, where: Path_, message: str, fix: str) -> None:
         self.problems.append(Problem(tuple(where), message, fix))
@@ -366,8 +448,37 @@ class _Parser:
         return frozenset(out)
 
     def lines(self, raw: Any, where: Path_) -> tuple[str, ...]:
+        return self.conditioned_lines(raw, where)[0]
+
+    def conditioned_lines(
+        self, raw: Any, where: Path_
+    ) -> tuple[tuple[str, ...], tuple[Condition, ...], tuple[str, ...]]:
+        """Lines, each a string or {say: "...", needs: {...}, cue: name}: the text, what it presupposes, its cue."""
         items = self.listing(raw, (*where, "lines"), "lines")
-        lines = tuple(str(x).strip() for x in items if x is not None and str(x).strip())
+        lines: list[str] = []
+        needs: list[Condition] = []
+        cues: list[str] = []
+        for i, item in enumerate(items):
+            at = (*where, "lines", i)
+            if isinstance(item, dict):
+                for key in item:
+                    if key not in LINE_KEYS:
+                        self.error((*at, key), f"unknown key '{key}' in a line", f"use {', '.join(LINE_KEYS)}")
+                text = str(item.get("say") or "").strip()
+                if not text:
+                    self.error(at, "a line written as a mapping has no `say`", 'write {say: "...", needs: {...}}')
+                    continue
+                need = self.condition(item.get("needs"), (*at, "needs"))
+                cue = str(item.get("cue") or "")
+                if cue and not _NAME.match(cue):
+                    self.error((*at, "cue"), f"cue '{cue}' must be lower-case letters, digits and _", "rename it")
+            elif item is not None and str(item).strip():
+                text, need, cue = str(item).strip(), Condition(), ""
+            else:
+                continue
+            lines.append(text)
+            needs.append(need)
+            cues.append(cue)
         if not lines:
             self.error((*where, "lines"), "needs at least one line for the patient to say", "add a '- \"...\"' line")
         for i, line in enumerate(lines):
@@ -377,7 +488,7 @@ class _Parser:
                     "this line sounds like the patient coaching or scoring the trainee",
                     "patients never step out of role; the app gives feedback, so rewrite it as the patient would",
                 )
-        return lines
+        return tuple(lines), tuple(needs), tuple(cues)
 
     def condition(self, raw: Any, where: Path_) -> Condition:
         raw = self.mapping(raw, where, "a condition")
@@ -398,7 +509,12 @@ class _Parser:
             high = self.number(bounds.get("max"), (*at, "max"), float("nan"))
             state.append((name, None if low != low else low, None if high != high else high))
         flags = []
-        allowed_flags = {*BUILTIN_FLAGS, *(f"concern:{c}" for c in self.concern_ids), *self.pool_flags}
+        allowed_flags = {
+            *BUILTIN_FLAGS,
+            *(f"concern:{c}" for c in self.concern_ids),
+            *(f"answered:{c}" for c in self.concern_ids | self.cue_names),
+            *self.pool_flags,
+        }
         for name, value in self.mapping(raw.get("flags"), (*where, "flags"), "flags").items():
             if str(name) not in allowed_flags:
                 self.error(
@@ -410,7 +526,31 @@ class _Parser:
                 self.error((*where, "flags", name), f"flag value '{value}' is not true or false", "write true or false")
             flags.append((str(name), bool(value)))
         acts = (*CLINICAL_ACTS, *META_INTENTS)
+        asked = raw.get("asked")
+        if asked is not None and not isinstance(asked, bool):
+            self.error((*where, "asked"), f"asked '{asked}' is not true or false", "write asked: true or asked: false")
+            asked = None
+        turns = self.mapping(raw.get("turns"), (*where, "turns"), "turns")
+        for key in turns:
+            if key not in ("min", "max"):
+                self.error((*where, "turns", key), f"unknown bound '{key}'", "use min or max")
+        bounds = []
+        for key in ("min", "max"):
+            value = turns.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                self.error((*where, "turns", key), f"'{value}' is not a turn number", "write a whole number such as 4")
+                value = None
+            bounds.append(value)
+        topics = self.topics
         return Condition(
+            prev_acts_any=self.names(raw.get("prev_acts_any"), (*where, "prev_acts_any"), acts, "acts"),
+            discussed=self.names(raw.get("discussed"), (*where, "discussed"), topics, "topics"),
+            undiscussed=self.names(raw.get("undiscussed"), (*where, "undiscussed"), topics, "topics"),
+            last_pools=frozenset(
+                str(p) for p in self.listing(raw.get("last_pools"), (*where, "last_pools"), "last_pools")
+            ),
+            asked=asked,
+            turns=(bounds[0], bounds[1]),
             acts_any=self.names(raw.get("acts_any"), (*where, "acts_any"), acts, "acts"),
             acts_none=self.names(raw.get("acts_none"), (*where, "acts_none"), acts, "acts"),
             cues_any=self.names(raw.get("cues_any"), (*where, "cues_any"), CUES, "cues"),
@@ -423,10 +563,8 @@ class _Parser:
     def pool(self, raw: Any, where: Path_, default_id: str) -> Pool:
         raw = self.mapping(raw, where, "a reply pool")
         for key in raw:
-            if key not in ("id", "when", "lines", "emotional", "marks", "sets"):
-                self.error(
-                    (*where, key), f"unknown key '{key}' in a reply pool", "use id, when, lines, emotional, marks, sets"
-                )
+            if key not in POOL_KEYS:
+                self.error((*where, key), f"unknown key '{key}' in a reply pool", f"use {', '.join(POOL_KEYS)}")
         marks = self.names(raw.get("marks"), (*where, "marks"), MARKS, "marks")
         sets = tuple(str(f) for f in self.listing(raw.get("sets"), (*where, "sets"), "sets"))
         for i, flag in enumerate(sets):
@@ -436,13 +574,45 @@ class _Parser:
                     f"'{flag}' cannot be set by a pool",
                     "use a new lower-case name with letters, digits and _ (built-in flags are set by the engine)",
                 )
+        cue = str(raw.get("cue") or "")
+        if cue and not _NAME.match(cue):
+            self.error((*where, "cue"), f"cue '{cue}' must be lower-case letters, digits and _", "rename it")
+        continues = raw.get("continues", True)
+        if not isinstance(continues, bool):
+            self.error((*where, "continues"), "continues must be true or false", "write continues: false")
+            continues = True
+        reaction = raw.get("reaction", False)
+        if not isinstance(reaction, bool):
+            self.error((*where, "reaction"), "reaction must be true or false", "write reaction: true")
+            reaction = False
+        when = self.condition(raw.get("when"), (*where, "when"))
+        if reaction and when.is_default:
+            self.error(
+                (*where, "reaction"),
+                "a reaction pool must react to something the trainee just did",
+                "give its when an act, cue, event or topic condition",
+            )
+        lines, needs, cues = self.conditioned_lines(raw.get("lines"), where)
+        pool_id = str(raw.get("id") or default_id)
+        if lines and all(when.contradicts(n) for n in needs):
+            self.error(
+                (*where, "lines"),
+                f"no line of pool '{pool_id}' can ever be said: each line's needs contradict the pool's when "
+                f"({when.contradicts(needs[0])})",
+                "give at least one line needs that can hold whenever the pool's when holds",
+            )
         return Pool(
-            id=str(raw.get("id") or default_id),
-            when=self.condition(raw.get("when"), (*where, "when")),
-            lines=self.lines(raw.get("lines"), where),
+            id=pool_id,
+            when=when,
+            lines=lines,
             emotional=bool(raw.get("emotional", False)),
             marks=tuple(sorted(marks)),
             sets=sets,
+            needs=needs if any(not n.is_empty for n in needs) else (),
+            cues=cues if any(cues) else (),
+            cue=cue,
+            continues=continues,
+            reaction=reaction,
         )
 
     def pools(self, raw: Any, where: Path_) -> tuple[Pool, ...]:
@@ -503,8 +673,12 @@ class _Parser:
                     "say what must happen first, e.g. "
                     "reveal_when: {acts_any: [nurse_explore], state: {trust: {min: 0.6}}}",
                 )
+            for key in c:
+                if key not in CONCERN_KEYS:
+                    self.error((*where, i, key), f"unknown key '{key}' in a concern", f"use {', '.join(CONCERN_KEYS)}")
             out.append(
                 Concern(
+                    about=self.names(c.get("about"), (*where, i, "about"), self.topics, "topics"),
                     id=str(c.get("id", f"concern-{i}")),
                     summary=str(c.get("summary", "")),
                     reveal_when=self.condition(c.get("reveal_when"), (*where, i, "reveal_when")),
@@ -526,8 +700,20 @@ class _Parser:
             good = e.get("good", True)
             if not isinstance(good, bool):
                 self.error((*where, i, "good"), "good must be true or false", "write good: true or good: false")
-            pool = self.pool({k: v for k, v in e.items() if k not in ("outcome", "good")}, (*where, i), f"ending-{i}")
-            out.append(Ending(pool.id, str(e.get("outcome", "")), bool(good), pool))
+            pool = self.pool(
+                {k: v for k, v in e.items() if k not in ("outcome", "good", "outcome_parts")},
+                (*where, i),
+                f"ending-{i}",
+            )
+            parts = []
+            for j, part in enumerate(self.listing(e.get("outcome_parts"), (*where, i, "outcome_parts"), "parts")):
+                at = (*where, i, "outcome_parts", j)
+                part = self.mapping(part, at, "an outcome part")
+                if not str(part.get("text") or "").strip():
+                    self.error(at, "an outcome part has no text", 'write {text: "...", needs: {discussed: [plan]}}')
+                    continue
+                parts.append((str(part["text"]).strip(), self.condition(part.get("needs"), (*at, "needs"))))
+            out.append(Ending(pool.id, str(e.get("outcome", "")), bool(good), pool, tuple(parts)))
         return tuple(out)
 
     def opening(self, raw: Any, where: Path_) -> Pool:
@@ -764,12 +950,15 @@ class _Parser:
                         f"no reply pool answers {event.replace('_', '-')} input{label}",
                         f"add a pool with `when: {{events_any: [{event}]}}` whose lines stay in role",
                     )
-            if not any(p.when.is_default for p in view.replies):
+            if not any(p.when.is_empty and any(n.is_empty for n in _all_needs(p)) for p in view.replies):
                 self.warn(
                     where,
                     f"no reply pool can answer every turn{label}",
-                    "add a last pool with only flags/state conditions so the patient always has something to say",
+                    "add a last pool with no `when`, and at least one line that presupposes nothing, so the patient "
+                    "always has something true to say",
                 )
+            self._check_threads(view, where, label)
+            self._check_endings(view, label)
             lines = [*view.opening.lines, *(ln for p in view.replies for ln in p.lines)]
             lines += [ln for e in view.endings for ln in e.pool.lines] + [ln for c in view.concerns for ln in c.lines]
             if len(set(lines)) < MIN_LINES:
@@ -780,6 +969,7 @@ class _Parser:
                 )
             for dup in sorted({ln for ln in lines if lines.count(ln) > 1})[:3]:
                 self.warn(where, f"the line '{dup[:40]}...' appears more than once{label}", "vary the wording")
+        self._check_concerns(scenario)
         concern_ids = [c.id for c in scenario.concerns]
         for dup in sorted({i for i in concern_ids if concern_ids.count(i) > 1}):
             self.error(("concerns",), f"concern id '{dup}' is used twice", "give each concern its own id")
@@ -789,6 +979,98 @@ class _Parser:
                 "the attachment rubric compares personas but fewer than two are declared",
                 "add a personas: block with two personas (see `rapport scenario new NAME --theme attachment`)",
             )
+
+    def _check_threads(self, view: Scenario, where: Path_, label: str) -> None:
+        """`last_pools` must name pools this patient can say."""
+        known = {"opening", *(p.id for p in view.replies), *(e.id for e in view.endings)}
+        known |= {f"concern:{c.id}" for c in view.concerns}
+        for pool in view.replies:
+            for cond in (pool.when, *pool.needs):
+                for name in sorted(cond.last_pools - known):
+                    self.error(
+                        where,
+                        f"pool '{pool.id}' follows an unknown pool '{name}' (last_pools){label}",
+                        "name a reply pool id, opening, or concern:<id>",
+                    )
+
+    def _check_endings(self, view: Scenario, label: str) -> None:
+        """An ending that names a plan, a decision or a result needs that substance to have happened."""
+        for i, ending in enumerate(view.endings):
+            named = _SUBSTANCE.findall(ending.outcome.lower()) if ending.good else []
+            when = ending.pool.when
+            if named and not (when.discussed or when.topics_any or any(f == "news_given" for f, v in when.flags if v)):
+                self.warn(
+                    ("endings", i, "when"),
+                    f"ending '{ending.id}' says '{named[0]}' but does not require anything to have been "
+                    f"discussed{label}",
+                    "add `discussed: [topic]` to its when (the topic that makes the plan, decision or result real), "
+                    "or put the claim in an outcome_parts entry with its own needs",
+                )
+
+    def _check_concerns(self, scenario: Scenario) -> None:
+        """A concern is earned by its own trigger, and no learning goal gives it away."""
+        concerns: list[tuple[Path_, Concern]] = [(("concerns", i), c) for i, c in enumerate(scenario.concerns)]
+        for pid, persona in scenario.personas.items():
+            concerns += [(("personas", pid, "concerns", i), c) for i, c in enumerate(persona.concerns or ())]
+        public = _content_words(
+            " ".join(
+                [scenario.title, scenario.summary, scenario.setting, str(scenario.patient.get("summary", ""))]
+                + [p.summary for p in scenario.personas.values()]
+            )
+        )
+        seen: set[str] = set()
+        for at, concern in concerns:
+            when = concern.reveal_when
+            own_flags = [f for f, v in when.flags if v and f not in BUILTIN_FLAGS]
+            if not (when.discussed or when.topics_any or when.prev_acts_any or when.last_pools or own_flags):
+                self.warn(
+                    (*at, "reveal_when"),
+                    f"concern '{concern.id}' can come out on points alone: its reveal_when has no trigger of its own",
+                    "require what must be answered first, e.g. `flags: {answered:<cue>: true}` for a cue the patient "
+                    "raised, `discussed: [topic]`, or `topics_any: [topic]`",
+                )
+            if concern.id in seen:
+                continue
+            seen.add(concern.id)
+            secret = _content_words(f"{concern.summary} {concern.id.replace('_', ' ')}") - public
+            for g, goal in enumerate(scenario.learning_goals):
+                shared = sorted(_content_words(goal) & secret)
+                if len(shared) >= 2:
+                    self.warn(
+                        ("learning_goals", g),
+                        f"this learning goal gives away the hidden concern '{concern.id}' "
+                        f"(shares: {', '.join(shared)})",
+                        "describe the skill without naming what the patient is hiding; trainees see the goals",
+                    )
+
+
+# Words in an ending's outcome that claim substance: a plan, a decision, a result, a step, an answer.
+_SUBSTANCE = re.compile(r"\b(plan|plans|decision|decides|decided|chooses|choice|result|results|step|steps|answer)\b")
+_STOP_WORDS = """about above after again against also among another because been before being below between both could
+    does doing down during each every from further have having here hers herself himself into itself just
+    more most much must never none only other ought over same should some such than that their theirs them
+    themselves then there these they this those through under until very were what when where which while
+    whom will with within without would your yours yourself the and for are but not you all any can had her
+    was one our out his has him how its may new now own say she too use way who why yes yet let get got
+    make made tell told still even ever feel feels want wants know knows often take takes taking together plan
+    plans time times thing things first last people patient doctor"""
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+def _all_needs(pool: Pool) -> list[Condition]:
+    return [pool.line_needs(i) for i in range(len(pool.lines))]
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ingly", "edly", "ing", "ness", "ly", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def _content_words(text: str) -> set[str]:
+    """Stems of the words that carry meaning (four letters or more, not function words)."""
+    return {_stem(w) for w in re.findall(r"[a-z]+", text.lower()) if len(w) >= 4 and w not in _STOP}
 
 
 def _pool_flags(data: dict[str, Any]) -> set[str]:
@@ -800,6 +1082,25 @@ def _pool_flags(data: dict[str, Any]) -> set[str]:
             sets = node.get("sets")
             if isinstance(sets, list):
                 found.update(str(f) for f in sets)
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(data)
+    return found
+
+
+def _cue_names(data: dict[str, Any]) -> set[str]:
+    """Cue names any pool or line declares: conditions may test answered:<cue> anywhere in the file."""
+    found: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            cue = node.get("cue")
+            if isinstance(cue, str) and cue:
+                found.add(cue)
             for value in node.values():
                 visit(value)
         elif isinstance(node, list):

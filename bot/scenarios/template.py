@@ -32,6 +32,7 @@ state:                        # bounded variables; `good` says which direction h
   distress: {initial: 0.5, min: 0.0, max: 1.0, good: low, description: "How upset the patient is"}
 topics:                       # optional: words that matter in this scenario; use in topics_any and topic:<name>
   family: ["wife", "husband", "children", "family"]
+  plan: ["plan", "next step", "next steps", "what happens next"]
 effects:                      # how each act (docs/acts.md), cue:<cue>, event:<event> or topic:<topic> moves state
   # Why: say why on a comment line above every effect; educators review the reasoning, not just the numbers.
   open_question: {trust: 0.04}
@@ -52,7 +53,8 @@ effects:                      # how each act (docs/acts.md), cue:<cue>, event:<e
 concerns:                     # hidden: revealed only when the condition holds; the report says what was missed
   - id: hidden_worry
     summary: "What the patient has not said, in one sentence for the educator."
-    reveal_when: {acts_any: [nurse_explore, open_question], state: {trust: {min: 0.6}}}
+    # earned by its own trigger (here: the family has come up), never by trust points alone
+    reveal_when: {acts_any: [nurse_explore, open_question], discussed: [family], state: {trust: {min: 0.6}}}
     lines:
       - "The thing I haven't said is..."
 opening:
@@ -84,14 +86,19 @@ replies:                      # checked top to bottom: the first pool whose `whe
     marks: [withdrawal]
     lines:
       - "Fine."
-  - id: default                 # a pool with no act, cue, event or topic condition: it can always answer
+  - id: default                 # no `when` and one line that presupposes nothing: it can always answer
     lines:
       - "I'm not sure what you want me to say."
+      # a line may say what it presupposes; it is never said unless that holds (here: the plan has come up)
+      - {say: "So what was the plan again?", needs: {discussed: [plan]}}
 endings:                      # the first ending whose `when` holds closes the conversation
   - id: plan_agreed
     outcome: "The patient agrees a plan"
+    outcome_parts:              # added to the outcome only when their needs hold: it says what really happened
+      - {text: "the family is part of it", needs: {flags: {"concern:hidden_worry": true}}}
     good: true
-    when: {flags: {concern_revealed: true}, acts_any: [summarise, seek_collaboration], state: {trust: {min: 0.6}}}
+    when: {flags: {concern_revealed: true}, acts_any: [summarise, seek_collaboration], discussed: [plan],
+           state: {trust: {min: 0.6}}}
     lines:
       - "OK. I can do that. Thank you."
   - id: leaves
