@@ -19,7 +19,7 @@ from bot import practice
 from bot.scenarios import Scenario, get_scenario, library
 from bot.scenarios.tips import TipsError, load_tips_file, scenario_tips, tips_path
 from bot.scoring import Scorer
-from bot.scoring.feedback import choose_tip, generic_recommends, generic_texts
+from bot.scoring.feedback import HARMFUL_ACTS, choose_tip, generic_alternatives, generic_recommends, generic_texts
 from tests import test_scenario_ambivalence as drinking
 from tests import test_scenario_attachment as heart
 from tests import test_scenario_rescuer_trap as rescuer
@@ -192,6 +192,32 @@ def test_scenario_tips_are_cached_per_scenario() -> None:
     avoidant = scenario_tips(_scenario("attachment-heart-failure"), "avoidant")
     assert {t["id"] for t in anxious} != {t["id"] for t in avoidant}
     assert all(not t["id"].startswith("avoidant-") for t in anxious)
+
+
+def _alternatives() -> list[tuple[str, set[str]]]:
+    """Every alternative reply a tip can offer, scenario and generic, with the acts it says it performs."""
+    out = {a.text: set(a.recommends) for a in generic_alternatives()}
+    for scenario in library().values():
+        for persona in scenario.persona_ids:
+            for tip in scenario_tips(scenario, persona if scenario.personas else None):
+                out[tip["alternative"]] = set(tip["recommends"])
+    return sorted(out.items())
+
+
+def test_no_alternative_costs_points_itself(scorer: Scorer) -> None:
+    """A better reply the scorer would penalise teaches the wrong thing."""
+    for text, _ in _alternatives():
+        harmful = scorer.score(text).act_names & HARMFUL_ACTS
+        assert not harmful, (text, sorted(harmful))
+
+
+def test_alternatives_mostly_perform_what_they_recommend(scorer: Scorer) -> None:
+    """``recommends`` is what keeps a tip from suggesting the reply's own move, so it must be honest: the scorer
+    finds at least one of the recommended acts in most alternatives (the rest are reflections and the like that
+    the scorer reads as a neighbouring act)."""
+    alternatives = _alternatives()
+    done = [text for text, recommends in alternatives if scorer.score(text).act_names & recommends]
+    assert len(done) >= 0.8 * len(alternatives), f"{len(done)} of {len(alternatives)}"
 
 
 # -- choose_tip's guards ---------------------------------------------------------------------------------------

@@ -196,7 +196,7 @@ _HARM_RULES: tuple[tuple[str, _Rule], ...] = (
                     "open_question",
                     "seek_collaboration",
                 ),
-                _alt("I'm sorry, I shouldn't have said that. You deserve better from me.", "nurse_respect"),
+                _alt("I'm sorry, I got that wrong, and I'd like to do better.", "nurse_understand"),
             ),
         ),
     ),
@@ -364,7 +364,13 @@ _NEXT_MOVES: tuple[tuple[str, _Rule], ...] = (
         _Rule(
             "next-after-warning-shot",
             "Good warning shot. Pause and let the patient ask, then say it in one plain sentence and stop.",
-            (_alt("I'll tell you plainly, and then I'll stop so you can take it in.", "give_information"),),
+            (
+                _alt(
+                    "Take your time. When you're ready, I'll explain it in plain words.",
+                    "give_information",
+                    "invitation",
+                ),
+            ),
         ),
     ),
     (
@@ -556,7 +562,7 @@ def choose_tip(
 
 def generic_recommends(tip_id: str, alternative: str) -> frozenset[str]:
     """The acts a generic tip's alternative performs (for reports and tests)."""
-    for alt in _all_generic_alternatives():
+    for alt in generic_alternatives():
         if alt.text == alternative:
             return alt.recommends
     if alternative == _FALLBACK.text:
@@ -567,10 +573,10 @@ def generic_recommends(tip_id: str, alternative: str) -> frozenset[str]:
 def generic_texts() -> list[str]:
     """Every text and alternative a generic rule can show: they must name no scenario's content."""
     rules = [r for _, r in _HARM_RULES] + [r for _, r in _NEXT_MOVES] + list(_RULES.values())
-    return [_UNANSWERED, *(r.text for r in rules), *(a.text for a in _all_generic_alternatives()), _FALLBACK.text]
+    return [_UNANSWERED, *(r.text for r in rules), *(a.text for a in generic_alternatives()), _FALLBACK.text]
 
 
-def _all_generic_alternatives() -> list[Alternative]:
+def generic_alternatives() -> list[Alternative]:
     rules = [r for _, r in _HARM_RULES] + [r for _, r in _NEXT_MOVES] + list(_RULES.values())
     fitted = [a for alts in _FITTED.values() for a in alts]
     return [a for r in rules for a in r.alternatives] + fitted + list(_NEUTRAL)
