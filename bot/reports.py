@@ -109,7 +109,10 @@ def outcome(
     ending = _ending(scenario, state)
     if ending is not None:
         verdict = "the ending the scenario aims for" if ending.good else "an ending to learn from"
-        parts.append(f"The conversation reached an ending: {ending.outcome} ({verdict}).")
+        # The engine's own account of the ending when the state keeps it (with the parts that held), else the
+        # ending's base outcome, which the scenario claims whenever that ending is reached.
+        said = state.get("outcome") if isinstance(state.get("outcome"), str) and state.get("outcome") else None
+        parts.append(f"The conversation reached an ending: {said or ending.outcome} ({verdict}).")
     elif session.get("ended_by") == "patient":
         parts.append("The conversation reached its natural close.")
     elif session.get("ended_by") == "error":

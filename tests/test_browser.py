@@ -106,7 +106,7 @@ def test_three_turns_then_the_report(stack: dict[str, Any], browser: Any, tmp_pa
     wait.until(ec.element_to_be_clickable((By.ID, "end-confirm"))).click()
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#spikes .check-item")))
     report = browser.find_element(By.ID, "report").text
-    assert "not norms" in report
+    assert "MITI 4.2.1 thresholds: not used here" in report  # breaking news is not judged by MITI's bands
     assert "Perception" in report
     assert browser.find_elements(By.CSS_SELECTOR, "#rubric .rubric-row")  # the scenario's own rubric
     assert "Turning points" in browser.find_element(By.ID, "debrief").text
@@ -396,3 +396,103 @@ def test_the_counter_counts_what_the_server_counts(stack: dict[str, Any], browse
         urllib.request.urlopen(request, timeout=30)
     assert refused.value.code == 400
     assert json.loads(refused.value.read())["error"]["code"] == "message_too_long"
+
+
+# ----- the report tells the truth -----
+
+
+def _post(stack: dict[str, Any], path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        stack["base"] + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Idempotency-Key": key},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return dict(json.loads(response.read()))
+
+
+REPORT_TURNS = """
+return Array.from(document.querySelectorAll('#transcript .turn.trainee')).map(function (t) {
+  return [t.id, t.dataset.turn || null, t.querySelector('.speaker').textContent,
+          t.querySelector('.turn-text').textContent];
+});
+"""
+
+TURN_LINKS = """
+return Array.from(document.querySelectorAll('#spikes a.turn-ref, #moments a.turn-ref, #rubric a.turn-ref')).map(
+  function (a) {
+    var target = document.querySelector(a.getAttribute('href'));
+    return [a.textContent, a.getAttribute('href'), target ? target.className : null,
+            target ? target.querySelector('.turn-text').textContent : null];
+  });
+"""
+
+RED = "rgba(179, 38, 30, 1)"  # --bad-line, the colour of a failing bar
+WHERE = """
+var fill = arguments[0], dim = fill.closest('.dim'), turn = fill.closest('.turn');
+return [dim ? dim.textContent : '', turn ? turn.querySelector('.turn-text').textContent : 'session means'];
+"""
+
+
+def test_a_perfect_spikes_report_shows_no_red_bars_and_the_trainees_turn_numbers(
+    stack: dict[str, Any], browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    from tests.test_reports import NEWS_PERFECT
+
+    # The seed fixes which line the patient picks from each pool, so the session is the one tests/test_reports.py
+    # plays without Rasa (seed 3, gentle): every SPIKES step done, the patient agreeing the plan.
+    start = {"display_name": "Browser Trainee", "scenario_id": "difficult-news", "difficulty": "gentle", "seed": 3}
+    session_id = _post(stack, "/api/sessions", start, "perfect-start-0001")["session"]["id"]
+    path = f"/api/sessions/{session_id}"
+    for i, text in enumerate(NEWS_PERFECT):
+        if i == 3:  # a hint between replies: a command to the app, not a turn of the conversation
+            _post(stack, path + "/commands", {"command": "hint"}, f"perfect-{session_id}-hint")
+        body = _post(stack, path + "/messages", {"text": text}, f"perfect-{session_id}-{i}")
+    assert body["session"]["status"] == "ended" and body["session"]["ended_by"] == "patient"
+
+    browser.get(f"{stack['base']}/report.html?id={session_id}")
+    _wait(browser).until(lambda d: _count(d, "#spikes .check-item") == 8)
+    steps = browser.find_elements(By.CSS_SELECTOR, "#spikes .check-item")
+    assert all("st-done" in s.get_attribute("class") for s in steps), [s.text for s in steps]
+    # No red bar anywhere: neither the session's means nor any turn's score card.
+    fills = browser.find_elements(By.CSS_SELECTOR, "#report .meter-fill")
+    assert len(fills) == 3 + 3 * len(NEWS_PERFECT)
+    red = [
+        browser.execute_script(WHERE, f)
+        for f in fills
+        if {"level-0", "level-1"} & set(f.get_attribute("class").split())
+        or f.value_of_css_property("background-color") == RED
+    ]
+    assert not red, red
+    # The same colour check does catch a red bar: a low score drawn on the page is red.
+    browser.execute_script(
+        "document.getElementById('dimensions').appendChild("
+        "Rapport.dimensionMeter('Probe', {score: 1, max: 4, applicable: true}))"
+    )
+    probe = browser.find_elements(By.CSS_SELECTOR, "#dimensions .meter-fill")[-1]
+    assert probe.value_of_css_property("background-color") == RED
+
+    # The transcript numbers the trainee's replies 1, 2, 3..., whatever sits between them.
+    replies = browser.execute_script(REPORT_TURNS)
+    numbered = [r for r in replies if r[1] is not None]
+    assert len(replies) == len(NEWS_PERFECT) + 1  # the hint is there, unnumbered
+    assert [int(r[1]) for r in numbered] == list(range(1, len(NEWS_PERFECT) + 1))
+    assert [r[0] for r in numbered] == [f"turn-{n}" for n in range(1, len(NEWS_PERFECT) + 1)]
+    assert all(r[2].endswith(f"turn {n}") for n, r in enumerate(numbered, start=1))
+    assert [r[3] for r in numbered] == NEWS_PERFECT
+    # Every turn the report names leads to that reply in the transcript.
+    links = browser.execute_script(TURN_LINKS)
+    assert len(links) >= 10
+    for text, href, target, words in links:
+        n = int(text.split()[-1])
+        assert href == f"#turn-{n}" and "trainee" in (target or "") and words == NEWS_PERFECT[n - 1], (text, href)
+    moments = browser.find_elements(By.CSS_SELECTOR, "#moments .moment a.turn-ref")
+    assert len(moments) == 2 and moments[0].text != moments[1].text
+    # MITI's bands are not shown for breaking news: its counts only, and why.
+    assert not browser.find_elements(By.CSS_SELECTOR, "#miti .band")
+    assert "not used here" in browser.find_element(By.ID, "instruments").text

@@ -19,7 +19,8 @@ from bot.scoring import Scorer
 from bot.store import Store
 
 # Breaking the news with every SPIKES step in place, each in its own turn until the last, which answers Jo's
-# anger, sums up and invites the decision together (strategy and summary), then the patient agrees the plan.
+# feelings, sums up, names the first steps of the plan and invites the decision together (strategy and
+# summary); then the patient agrees the plan.
 NEWS_PERFECT = [
     "Hello Jo, I'm Dr Khan, one of the breast surgeons.",
     "What have you been told about the biopsy so far?",
@@ -29,7 +30,8 @@ NEWS_PERFECT = [
     "It sounds like this is a huge shock.",
     "What's worrying you most right now?",
     "It sounds like your mum is very much on your mind.",
-    "I can see why this makes you angry. So far we've talked about the result and your mum. "
+    "I can see why this is so hard for you. So far we've talked about the result and your mum. The first step "
+    "would be an operation to take the lump out, and the breast care nurse can see you today. "
     "Shall we decide together what happens next?",
 ]
 
