@@ -1,20 +1,19 @@
 """One concrete tip per turn, with a better reply the trainee could have given.
 
-Two sources, checked in this order:
+Two sources. The scenario's own tips (``ScoringContext.tips``, plain dicts loaded by ``bot.scenarios.tips``) are
+its expert moves, each with conditions on this reply's acts, the acts earlier in the session, the patient's
+emotion and last line, and the acts its alternative reply performs (``recommends``). The generic rules are
+scenario-neutral: they name no scenario's content, so they fit any patient, and their alternatives are fitted to
+the emotion family.
 
-1. The scenario's own tips (``ScoringContext.tips``, plain dicts loaded by ``bot.scenarios.tips``): its expert
-   moves, each with conditions on this reply's acts, the acts earlier in the session, the patient's emotion and
-   last line, and the acts its alternative reply performs (``recommends``). The first tip whose conditions
-   hold is used, as long as its alternative does not recommend a move the reply has just made.
-2. Generic rules, in order of harm: abuse, blame, orders, dismissing, deciding for the patient, premature
-   reassurance, rescuing, unasked advice and warnings, then an unanswered emotion, a move that misfits this
-   persona, a repeated question, news without a warning shot, jargon, closed questions only, information
-   without a check, and finally the natural next move. Generic text and alternatives name no scenario's
-   content, so they fit any patient; alternatives are fitted to the emotion family.
-
-Two guards hold for both: a scenario tip is skipped on a turn where the reply did harm unless it answers that
-harm, or where the patient's emotion went unanswered unless its alternative answers it. No tip recommends an
-act the reply made or one that misfits the persona. Everything is deterministic.
+The order: (1) the first scenario tip whose conditions hold, except that after a harmful move only a tip about
+that harm qualifies, and after an unanswered emotion only a tip whose alternative answers it; (2) the generic
+rules for harm, most harmful first (abuse, blame, orders, dismissing, deciding for the patient, premature
+reassurance, rescuing, unasked advice, warnings), then for an unanswered emotion; (3) the scenario's tips again
+without the emotion guard (when no generic answer fits this persona); (4) the rest of the generic rules: a move
+that misfits this persona, a repeated question, news without a warning shot, jargon, closed questions only,
+information without a check, and the natural next move. At every step a tip is skipped if its alternative
+recommends an act the reply made or one that misfits the persona. Everything is deterministic.
 """
 
 from __future__ import annotations
@@ -554,10 +553,21 @@ def choose_tip(
         repeated=repeated,
         scores={k: getattr(v, "score", v) for k, v in (dims or {}).items()},
     )
+    first, rest = _generic_candidates(turn)
+    return (
+        _scenario_tip(tips, turn, strict=True)
+        or _first_allowed(first, turn)
+        or _scenario_tip(tips, turn, strict=False)  # no generic answer to the emotion fits: the scenario's next move
+        or _first_allowed(rest, turn)
+        or _last_resort(turn)
+    )
+
+
+def _scenario_tip(tips: Sequence[Mapping[str, Any]], turn: _TurnView, strict: bool) -> dict[str, str] | None:
     for tip in tips:
-        if _scenario_tip_fits(tip, turn):
+        if _scenario_tip_fits(tip, turn, strict):
             return {"id": f"scenario:{tip['id']}", "text": str(tip["text"]), "alternative": str(tip["alternative"])}
-    return _generic(turn)
+    return None
 
 
 def generic_recommends(tip_id: str, alternative: str) -> frozenset[str]:
@@ -608,7 +618,7 @@ class _TurnView:
         return bool(rec) and not rec & self.acts and not rec & self.misfit
 
 
-def _scenario_tip_fits(tip: Mapping[str, Any], turn: _TurnView) -> bool:
+def _scenario_tip_fits(tip: Mapping[str, Any], turn: _TurnView, strict: bool = True) -> bool:
     when: Mapping[str, Any] = tip.get("when") or {}
     recommends = frozenset(tip.get("recommends") or ())
     if not tip.get("text") or not tip.get("alternative") or not turn.allows(recommends):
@@ -616,7 +626,7 @@ def _scenario_tip_fits(tip: Mapping[str, Any], turn: _TurnView) -> bool:
     acts_any = frozenset(when.get("acts_any") or ())
     if turn.harm and not acts_any & turn.harm:
         return False  # the reply did harm: only a tip about that harm comes before the generic harm rules
-    if turn.unanswered and not turn.harm and not recommends & EMPATHIC_ACTS:
+    if strict and turn.unanswered and not turn.harm and not recommends & EMPATHIC_ACTS:
         return False  # an emotion went unanswered: only a tip whose alternative answers it
     return _conditions_hold(when, turn)
 
@@ -661,39 +671,51 @@ def _at_most(score: Any, limit: int) -> bool:
     return score is not None and score <= limit
 
 
-def _generic(turn: _TurnView) -> dict[str, str]:
-    fitted = _FITTED.get(turn.emotion or "", _NEUTRAL)
-    candidates: list[_Rule] = []
+def _generic_candidates(turn: _TurnView) -> tuple[list[_Rule], list[_Rule]]:
+    """The generic rules that apply, in order: those that come before a scenario's next move (harm, an
+    unanswered emotion) and the rest."""
+    first: list[_Rule] = []
     for act in sorted(turn.harm, key=lambda a: _HARM_ORDER.get(a, len(_HARM_ORDER))):
-        candidates += [r for a, r in _HARM_RULES if a == act]
+        first += [r for a, r in _HARM_RULES if a == act]
     if turn.unanswered:
-        candidates.append(_Rule("unanswered-emotion", _UNANSWERED.format(emotion=turn.emotion)))
+        first.append(_Rule("unanswered-emotion", _UNANSWERED.format(emotion=turn.emotion)))
+    rest: list[_Rule] = []
     misfits = turn.acts & turn.misfit
     if misfits & {"nurse_explore", "nurse_name", "nurse_support"}:
-        candidates.append(_RULES["misfit-warmth"])
+        rest.append(_RULES["misfit-warmth"])
     if misfits & {"give_information", "option_talk", "emphasise_autonomy"}:
-        candidates.append(_RULES["misfit-facts"])
+        rest.append(_RULES["misfit-facts"])
     if turn.repeated:
-        candidates.append(_RULES["repeated"])
+        rest.append(_RULES["repeated"])
     if "bad_news" in turn.cues and "warning_shot" not in turn.acts | turn.seen:
-        candidates.append(_RULES["no-warning-shot"])
+        rest.append(_RULES["no-warning-shot"])
     if "jargon" in turn.cues:
-        candidates.append(_RULES["jargon"])
+        rest.append(_RULES["jargon"])
     if "closed_question" in turn.acts and turn.acts <= {"closed_question", "give_information", "greet_introduce"}:
-        candidates.append(_RULES["closed-only"])
+        rest.append(_RULES["closed-only"])
     if "give_information" in turn.acts and "check_understanding" not in turn.acts | turn.seen:
-        candidates.append(_RULES["check"])
-    candidates += [rule for act, rule in _NEXT_MOVES if act in turn.acts]
+        rest.append(_RULES["check"])
+    rest += [rule for act, rule in _NEXT_MOVES if act in turn.acts]
     if "summarise" in turn.acts:
-        candidates.append(_RULES["summary-close"])
+        rest.append(_RULES["summary-close"])
     if any(level >= 3 for a in turn.acts if a in ACTS for level in ACTS[a].levels.values()):
-        candidates.append(_RULES["good"])
-    candidates.append(_RULES["reflect"])
-    for rule in candidates:
+        rest.append(_RULES["good"])
+    rest.append(_RULES["reflect"])
+    return first, rest
+
+
+def _first_allowed(rules: Sequence[_Rule], turn: _TurnView) -> dict[str, str] | None:
+    """The first rule with an alternative the turn allows (its own, or the emotion-fitted ones)."""
+    fitted = _FITTED.get(turn.emotion or "", _NEUTRAL)
+    for rule in rules:
         for alt in rule.alternatives or fitted:
             if turn.allows(alt.recommends):
                 return {"id": f"generic:{rule.id}", "text": rule.text, "alternative": alt.text}
-    for alt in (*fitted, *_NEUTRAL, _FALLBACK):
+    return None
+
+
+def _last_resort(turn: _TurnView) -> dict[str, str]:
+    for alt in (*_FITTED.get(turn.emotion or "", _NEUTRAL), *_NEUTRAL, _FALLBACK):
         if turn.allows(alt.recommends):
             return {"id": "generic:keep-going", "text": _RULES["good"].text, "alternative": alt.text}
     log.warning("every generic alternative repeats a move of this reply: %s", sorted(turn.acts))
