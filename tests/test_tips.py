@@ -332,6 +332,19 @@ def test_the_loader_rejects_bad_data_clearly(tmp_path: Path, change: dict[str, A
     assert str(path) in str(err.value) and "t1" in str(err.value)
 
 
+def test_a_broken_tips_file_falls_back_to_generic_tips(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import bot.scenarios.tips as tips_module
+
+    _write(tmp_path, [dict(_GOOD, recommends=["mind_reading"])])
+    monkeypatch.setattr(tips_module, "TIPS_DIR", tmp_path)
+    assert scenario_tips(_scenario("difficult-news")) == ()
+    assert "unknown act 'mind_reading'" in caplog.text
+    _write(tmp_path, [_GOOD])
+    assert [t["id"] for t in scenario_tips(_scenario("difficult-news"))] == ["t1"]
+
+
 def test_the_loader_rejects_duplicate_ids_and_the_wrong_scenario(tmp_path: Path) -> None:
     with pytest.raises(TipsError, match="duplicate id"):
         load_tips_file(_write(tmp_path, [_GOOD, _GOOD]), "difficult-news")

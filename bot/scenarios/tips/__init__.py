@@ -26,8 +26,10 @@ generic tips only. The file::
 Act lists may use groups: ``@empathic`` (acts that answer an emotion), ``@harmful`` (acts that cost points
 whatever else the reply does), ``@questions`` and ``@sdm`` (team, option and decision talk). The scorer never
 shows a tip whose ``recommends`` acts are in the reply, so a tip cannot suggest the move just made.
-``scenario_tips`` validates a file when it first reads it (unknown acts, cues, emotions, personas or keys,
-empty text) and raises :class:`TipsError` naming the file and tip; the result is cached per scenario file.
+``load_tips_file`` validates a file (unknown acts, cues, emotions, personas or keys, empty text, a tip that could
+never be shown) and raises :class:`TipsError` naming the file and tip. ``scenario_tips`` reads through the same
+validation, cached per scenario file; on a broken file it logs the error and returns no tips, so practice goes on
+with the generic tips.
 """
 
 from __future__ import annotations
@@ -74,7 +76,13 @@ def scenario_tips(scenario: Scenario, persona: str | None = None) -> tuple[dict[
         return ()
     personas = tuple(scenario.personas) if scenario.personas else ()
     chosen = persona if persona in personas else (personas[0] if personas else None)
-    return _for_persona(str(path), path.stat().st_mtime_ns, scenario.id, personas, chosen)
+    try:
+        return _for_persona(str(path), path.stat().st_mtime_ns, scenario.id, personas, chosen)
+    except TipsError as exc:
+        # A broken tips file must not stop practice: the scorer's generic tips still apply. The tests and
+        # load_tips_file report the error; here it is logged on every turn until the file is fixed.
+        log.error("scenario tips not used: %s", exc)
+        return ()
 
 
 def load_tips_file(path: Path, scenario_id: str, personas: Iterable[str] = ()) -> list[dict[str, Any]]:
