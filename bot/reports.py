@@ -124,12 +124,9 @@ def outcome(
     parts.append(
         "No reply was scored." if not scored else f"{scored} {'reply was' if scored == 1 else 'replies were'} scored."
     )
-    if concerns:
+    if concerns:  # which ones: the report's hidden concerns section
         revealed = sum(1 for c in concerns if c["revealed"])
         parts.append(f"{revealed} of {len(concerns)} hidden concerns came out.")
-        missed = [c["summary"] for c in concerns if not c["revealed"]]
-        if missed:
-            parts.append("Not brought out: " + " ".join(missed))
     return " ".join(parts)
 
 

@@ -269,7 +269,8 @@ def test_the_outcome_of_a_session_the_trainee_ended(store: Store, scorer: Scorer
     assert text.startswith("You ended the session before the conversation reached an ending.")
     assert "2 replies were scored." in text
     assert not any(e.outcome in text for e in news.endings)
-    assert f"0 of {len(news.concerns)} hidden concerns came out." in text and "Not brought out:" in text
+    assert text.endswith(f"0 of {len(news.concerns)} hidden concerns came out.")
+    assert not any(c.summary in text for c in news.concerns)  # no concern came out, none is told
 
 
 def test_the_outcome_names_the_ending_the_engine_reached(store: Store, scorer: Scorer, news: Scenario) -> None:
