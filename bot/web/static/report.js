@@ -304,10 +304,10 @@
     });
     card.appendChild(h('p', { class: 'moment-meta' }, turnLink(t.turn), parts.length ? ' · ' + parts.join(', ') : null));
     card.appendChild(h('blockquote', { class: 'moment-text' }, t.text));
-    if (t.alternative) {
-      card.appendChild(h('p', { class: 'tip-alt' }, h('strong', null, kind === 'strongest' ? 'Could be even better: ' : 'Better alternative: '),
-        h('q', null, t.alternative)));
-    }
+    // The turn's own tip, as the trainee saw it: after a good move it names the next one, after a poor one a
+    // better reply, so the tip's words say which (no label here claims more than the tip does).
+    if (t.tip) card.appendChild(h('p', { class: 'tip-text' }, t.tip));
+    if (t.alternative) card.appendChild(h('p', { class: 'tip-alt' }, h('strong', null, 'Try: '), h('q', null, t.alternative)));
     return card;
   }
 
