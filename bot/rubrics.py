@@ -111,9 +111,8 @@ def _count_status(n: int, good: int, fair: int = 1) -> str:
 # The SPIKES steps and the acts that do them (Baile et al. 2000; docs/scoring.md section 5). A sentence credits
 # its own step only, and a question is never the warning shot, however it is worded: "I'm afraid I have to ask,
 # what have you been told so far?" is a perception check and prepares the patient for nothing.
-SPIKES_EMOTION_ACTS = frozenset(
-    {"nurse_name", "nurse_understand", "nurse_respect", "nurse_support", "nurse_explore", "complex_reflection"}
-)
+NURSE_ACTS = frozenset({"nurse_name", "nurse_understand", "nurse_respect", "nurse_support", "nurse_explore"})
+SPIKES_EMOTION_ACTS = NURSE_ACTS | {"complex_reflection"}  # meeting the emotion: a NURSE move or its reflection
 SPIKES_STEP_ACTS: dict[str, frozenset[str]] = {
     "setting": frozenset({"greet_introduce"}),
     "perception": frozenset({"perception_check"}),
@@ -246,7 +245,7 @@ def spikes(scenario: Scenario, turns: Sequence[Turn], trace: Sequence[dict[str, 
         item(s["step"], s["label"], s["turn"], s["status"], s["note"], turn=s["turn"], section="spikes")
         for s in checklist
     ]
-    nurse = sum(1 for t in turns if acts(t) & SPIKES_EMOTION_ACTS)
+    nurse = sum(1 for t in turns if acts(t) & NURSE_ACTS)
     jargon = sum(1 for t in turns if "jargon" in cues(t))
     info = [len(t["text"].split()) for t in turns if acts(t) & INFO_ACTS]
     chunk = round(sum(info) / len(info), 1) if info else None

@@ -222,3 +222,13 @@ def test_spikes_steps_credit_only_their_own_acts(news: Scenario) -> None:
     assert steps["knowledge"]["turn"] == 2
     assert steps["summary"]["turn"] == 3 and steps["strategy"]["status"] == "missed"
     assert steps["emotions"]["status"] == "missed"
+
+
+def test_the_nurse_count_counts_nurse_statements_only(news: Scenario) -> None:
+    turns = [
+        _turn(1, ["complex_reflection"]),  # a reflection meets the emotion but is not a NURSE statement
+        _turn(2, ["nurse_name", "complex_reflection"]),
+        _turn(3, ["nurse_explore"]),
+    ]
+    items = _items(rubrics.spikes(news, turns, _trace([[], [], []])))
+    assert items["nurse"]["value"] == 2
