@@ -18,6 +18,7 @@ recommends an act the reply made or one that misfits the persona. Everything is 
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -664,7 +665,13 @@ def _emotion_matches(wanted: Iterable[str], emotion: str | None) -> bool:
 
 
 def _says(line: str, phrase: str) -> bool:
-    return re.search(r"(?<![a-z])" + re.escape(phrase.lower()) + r"(?![a-z])", line) is not None
+    return _phrase(phrase).search(line) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _phrase(phrase: str) -> re.Pattern[str]:
+    """A phrase as whole words, compiled once: every turn checks every tip's phrases."""
+    return re.compile(r"(?<![a-z])" + re.escape(phrase.lower()) + r"(?![a-z])")
 
 
 def _at_most(score: Any, limit: int) -> bool:
