@@ -431,6 +431,7 @@ return Array.from(document.querySelectorAll('#spikes a.turn-ref, #moments a.turn
 """
 
 RED = "rgba(179, 38, 30, 1)"  # --bad-line, the colour of a failing bar
+GREEN = "rgba(35, 122, 70, 1)"  # --good-line
 WHERE = """
 var fill = arguments[0], dim = fill.closest('.dim'), turn = fill.closest('.turn');
 return [dim ? dim.textContent : '', turn ? turn.querySelector('.turn-text').textContent : 'session means'];
@@ -476,6 +477,16 @@ def test_a_perfect_spikes_report_shows_no_red_bars_and_the_trainees_turn_numbers
     )
     probe = browser.find_elements(By.CSS_SELECTOR, "#dimensions .meter-fill")[-1]
     assert probe.value_of_css_property("background-color") == RED
+    # And full marks are green, on the 0-4 scale and on any other maximum.
+    for score, top in ((4, 4), (2, 2)):
+        browser.execute_script(
+            "document.getElementById('dimensions').appendChild("
+            "Rapport.dimensionMeter('Probe', {score: arguments[0], max: arguments[1], applicable: true}))",
+            score,
+            top,
+        )
+        probe = browser.find_elements(By.CSS_SELECTOR, "#dimensions .meter-fill")[-1]
+        assert probe.value_of_css_property("background-color") == GREEN, (score, top)
 
     # The transcript numbers the trainee's replies 1, 2, 3..., whatever sits between them.
     replies = browser.execute_script(REPORT_TURNS)
