@@ -158,8 +158,8 @@ CASES = [
     ),
     (
         "an ending claims a plan nobody discussed",
-        "acts_any: [summarise, seek_collaboration], discussed: [plan], ",
-        "acts_any: [summarise, seek_collaboration], ",
+        "acts_any: [summarise, seek_collaboration], discussed: [plan],",
+        "acts_any: [summarise, seek_collaboration],",
         "does not require anything to have been discussed",
         "warning",
     ),

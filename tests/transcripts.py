@@ -11,6 +11,8 @@ NEWS_SKILLED = [
     "It sounds like your mum is very much on your mind.",
     "Tell me more about what happened with your mum.",
     "I can see why this frightens you so much. We'll go through this together.",
+    "The next step would be a small operation to remove the lump, and Angela, our breast care nurse, "
+    "can sit with you today. How does that sound?",
     "Could you tell me in your own words what we've agreed, so I know I explained it clearly?",
     "Let me summarise what we've talked about, and we can agree the next steps together.",
 ]

@@ -16,7 +16,10 @@ from typing import Any
 from bot.scenarios import guard
 from bot.scenarios.model import (
     GUARD_EVENTS,
+    KEEPS_TALKING,
     NON_MOVE_EVENTS,
+    NOT_UNDERSTOOD,
+    REPEATED,
     UNDERSTOOD_EVENTS,
     Condition,
     Difficulty,
@@ -27,40 +30,7 @@ from bot.scoring.taxonomy import EMPATHIC_ACTS
 
 log = logging.getLogger(__name__)
 
-# What a patient says to a message they cannot follow, when the scenario has no pool of its own for it.
-NOT_UNDERSTOOD = Pool(
-    "not_understood",
-    Condition(),
-    (
-        "Sorry? I didn't understand that. I only speak English, I'm afraid.",
-        "I'm sorry, I don't follow. Could you say that in English?",
-        "Pardon? I'm not sure what you said there.",
-    ),
-)
 
-
-# What a patient says when asked the same thing again, when the scenario has no pool of its own for it.
-REPEATED = Pool(
-    "repeated",
-    Condition(),
-    (
-        "You've just asked me that.",
-        "That's what you said a minute ago.",
-        "Same as before, really. I'm not sure what else to tell you.",
-    ),
-    continues=False,
-)
-# What a patient says to "mm" when there is no thread to carry on and the scenario has no pool for it.
-KEEPS_TALKING = Pool(
-    "keeps_talking",
-    Condition(),
-    (
-        "...",
-        "I don't know what else to say, really.",
-        "Yeah. ... Sorry, where was I?",
-    ),
-    continues=False,
-)
 # Minimal encouragers: they invite the patient to go on and are not a new move.
 _MINIMAL = re.compile(
     r"^(m+|mhm+|hm+|uh[- ]?huh|ok(ay)?|right|yes|yeah|yep|i see|sure|go on|carry on|and|and then|"
@@ -459,12 +429,20 @@ class Engine:
             state.flags["perception_checked"] = True
         hits = self.scenario.topic_hits(turn.text)
         state.discussed = sorted(set(state.discussed) | hits)
-        if turn.acts & EMPATHIC_ACTS:  # an empathic reply answers the cue just raised, or a named one it mentions
-            about = {c.id: c.about for c in self.scenario.concerns}
-            for cue in list(state.open_cues):
-                if cue in state.last_cues or cue in hits or about.get(cue, frozenset()) & hits:
-                    state.flags[f"answered:{cue}"] = True
-                    state.open_cues.remove(cue)
+        # A cue is answered by acknowledging it (an empathic act that is more than a question) right after it was
+        # raised, or by an empathic reply that names it (a topic of the same name, or one of a concern's `about`
+        # topics once it is out); a general "what worries you?" does not answer it.
+        acknowledging = bool(turn.acts & (EMPATHIC_ACTS - {"nurse_explore"}))
+        exploring = "nurse_explore" in turn.acts
+        about = {c.id: c.about for c in self.scenario.concerns}
+        if acknowledging or exploring:  # naming a topic with empathy answers the cue of that name, raised or not
+            for topic in hits:
+                state.flags[f"answered:{topic}"] = True
+        for cue in list(state.open_cues):
+            named = bool(({cue} | about.get(cue, frozenset())) & hits)
+            if (acknowledging and (cue in state.last_cues or named)) or (exploring and named):
+                state.flags[f"answered:{cue}"] = True
+                state.open_cues.remove(cue)
 
     def _apply_effects(self, state: PatientState, turn: TurnInput, events: set[str]) -> None:
         keys = [

@@ -252,6 +252,42 @@ class Pool:
         return (self.cues[index] if index < len(self.cues) else "") or self.cue
 
 
+# What a patient says to a message they cannot follow, when the scenario has no pool of its own for it.
+NOT_UNDERSTOOD = Pool(
+    "not_understood",
+    Condition(),
+    (
+        "Sorry? I didn't understand that. I only speak English, I'm afraid.",
+        "I'm sorry, I don't follow. Could you say that in English?",
+        "Pardon? I'm not sure what you said there.",
+    ),
+)
+# What a patient says when asked the same thing again, when the scenario has no pool of its own for it.
+REPEATED = Pool(
+    "repeated",
+    Condition(),
+    (
+        "You've just asked me that.",
+        "That's what you said a minute ago.",
+        "Same as before, really. I'm not sure what else to tell you.",
+    ),
+    continues=False,
+)
+# What a patient says to "mm" when there is no thread to carry on and the scenario has no pool for it.
+KEEPS_TALKING = Pool(
+    "keeps_talking",
+    Condition(),
+    (
+        "...",
+        "I don't know what else to say, really.",
+        "Yeah. ... Sorry, where was I?",
+    ),
+    continues=False,
+)
+# The engine's own pools, used when a scenario has none for the case; reports find them by id too.
+ENGINE_POOLS = {p.id: p for p in (NOT_UNDERSTOOD, REPEATED, KEEPS_TALKING)}
+
+
 @dataclass(frozen=True)
 class Concern:
     id: str
@@ -338,7 +374,7 @@ class Scenario:
         for persona in self.personas.values():
             pools += [*persona.replies, *(e.pool for e in persona.endings or ())]
             pools += [persona.opening] if persona.opening else []
-        return next((p for p in pools if p.id == pool_id), None)
+        return next((p for p in pools if p.id == pool_id), ENGINE_POOLS.get(pool_id))
 
     def for_persona(self, persona_id: str | None) -> Scenario:
         """The scenario as one persona plays it; unknown or missing ids give the first persona."""
