@@ -369,7 +369,8 @@ _PROPER = re.compile(r"(?<![.!?:]\s)(?<!^)(?<=\s)([A-Z][a-z]{2,})")
 def _story_terms() -> dict[str, set[str]]:
     """Per scenario, from its own file: the names of its people and places (capitalised words inside sentences of
     its setting, patient and hidden concerns), its jargon, its news keywords, and the words of its title and id that
-    at most SHARED_BY scenario files use (its clinical story: "biopsy", "liver", "heart", "karela")."""
+    at most SHARED_BY scenario files use (its clinical story: "biopsy", "liver", "heart", "karela"). Its topic
+    phrases are left out: they are what a trainee says ("matter to you", "on your own"), not the story."""
     texts = {s: _file_text(s) for s in library()}
     out: dict[str, set[str]] = {}
     for scenario_id in library():
