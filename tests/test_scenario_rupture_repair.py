@@ -24,9 +24,9 @@ SKILLED = [
     "It sounds as if you felt nobody was taking you seriously.",
     "I'm sorry. The second camera test should have been booked in April, and it wasn't. "
     "That shouldn't have happened. It sounds like you've been left feeling let down.",
+    "What's been worrying you most while you've been waiting?",
     "It sounds like you're frightened that the wait has made things worse.",
     "That must be terrifying, with what happened to your dad.",
-    "What's been worrying you most while you've been waiting?",
     "The biopsies taken in April showed no sign of cancer. The camera test to check the ulcer has healed "
     "still needs doing.",
     "What would you like us to do today?",
