@@ -28,6 +28,7 @@ topics:
   plan: ["plan", "next step"]
   pain: ["pain", "hurts"]
   son: ["son", "your boy"]
+  result: ["result is clear", "all clear"]
 effects:
   # Why: test effects.
   open_question: {trust: 0.05}
@@ -54,6 +55,10 @@ replies:
   - id: off_topic_redirect
     when: {events_any: [off_topic]}
     lines: ["Can we stick to why I came?"]
+  - id: hears_result
+    when: {topics_any: [result]}
+    reaction: true
+    lines: ["Clear? Oh, thank God. Say that again."]
   - id: noticed_ignored
     when: {events_any: [question_ignored]}
     lines: ["You didn't answer me, though."]
@@ -251,3 +256,16 @@ def test_old_stored_states_load_with_defaults(mini: Scenario) -> None:
 def test_a_patient_question_is_read_from_how_the_line_ends() -> None:
     assert asks_question("Is it the results?") and asks_question('He said "why?"')
     assert not asks_question("Don't worry? With respect, it's not you that's got it.")
+
+
+def test_news_is_answered_before_a_concern_that_is_ready(mini: Scenario) -> None:
+    ready = [
+        turn("The scan shows a small tear.", "give_information"),
+        turn("You sound worried about him.", "nurse_name"),
+    ]
+    news = turn("What's on your mind? The result is clear, by the way.", "open_question")
+    steps = run(mini, *ready, news)
+    assert steps[-1].pool == "hears_result" and steps[-1].revealed is None
+    later = run(mini, *ready, news, turn("What's on your mind now?", "open_question"))
+    assert later[-1].revealed == "son_worry"
+    assert run(mini, *ready, turn("What's on your mind?", "open_question"))[-1].revealed == "son_worry"
