@@ -261,7 +261,7 @@ def test_a_patient_question_is_read_from_how_the_line_ends() -> None:
 def test_news_is_answered_before_a_concern_that_is_ready(mini: Scenario) -> None:
     ready = [
         turn("The scan shows a small tear.", "give_information"),
-        turn("You sound worried about him.", "nurse_name"),
+        turn("You sound worried about him.", "complex_reflection"),
     ]
     news = turn("What's on your mind? The result is clear, by the way.", "open_question")
     steps = run(mini, *ready, news)
