@@ -189,6 +189,7 @@ def test_a_repeated_reply_moves_nothing_and_is_noticed(mini: Scenario) -> None:
     assert near[-1].events == ["repeated"]
     assert is_repeat("what matters most to you", ["what matters most to you"])
     assert not is_repeat("mm", ["mm"]) and not is_repeat("What about your son?", ["what about your pain"])
+    assert not is_repeat("Thank you.", ["thank you"]) and not is_repeat("I'm sorry", ["i'm sorry"])
 
 
 def test_a_minimal_encourager_continues_the_thread_and_moves_nothing(mini: Scenario) -> None:

@@ -71,9 +71,10 @@ def is_minimal(text: str) -> bool:
 
 
 def is_repeat(text: str, earlier: Iterable[str]) -> bool:
-    """The same or nearly the same words as an earlier trainee turn (two words or more; encouragers never)."""
+    """The same or nearly the same words as an earlier trainee turn (three words or more, so a second "thank you"
+    or "I'm sorry" is not one; encouragers never)."""
     mine = words(text)
-    if len(mine) < 2 or is_minimal(text):
+    if len(mine) < 3 or is_minimal(text):
         return False
     key = " ".join(mine)
     bag = set(mine)

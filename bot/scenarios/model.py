@@ -262,14 +262,14 @@ NOT_UNDERSTOOD = Pool(
         "Pardon? I'm not sure what you said there.",
     ),
 )
-# What a patient says when asked the same thing again, when the scenario has no pool of its own for it.
+# What a patient says when told or asked the same thing again, when the scenario has no pool of its own for it.
 REPEATED = Pool(
     "repeated",
     Condition(),
     (
-        "You've just asked me that.",
-        "That's what you said a minute ago.",
-        "Same as before, really. I'm not sure what else to tell you.",
+        "You said that a minute ago.",
+        "You've said that already.",
+        "I heard you the first time.",
     ),
     continues=False,
 )
