@@ -26,7 +26,7 @@ SKILLED = [
     "Hello Paul, I'm Dr Shah, one of the GPs here. What's your understanding of why I asked to see you?",
     "Would it be okay if I told you what the blood test showed?",
     "The test showed that your liver is under some strain, and one common reason for that is alcohol.",
-    "What do you make of that?",
+    "What do you make of that? And what does a drink do for you in the evenings?",
     "You've been drinking more since you lost your job.",
     "It sounds like you feel ashamed, as if you've let Denise down.",
     "It sounds like you're frightened of losing her.",

@@ -36,6 +36,7 @@ SKILLED = [
 ]
 
 # Paternalistic: jargon, tells her what to take, dismisses the remedy, warns, reassures, takes over.
+DISMISSED = {"remedy_dismissed", "remedy_scorned"}  # the pools that answer the remedy being dismissed
 UNSKILLED = [
     "Hello, I'm Dr Patel.",
     "Your HbA1c has gone up to 67, so your glycaemic control isn't good enough on metformin monotherapy.",
@@ -155,8 +156,8 @@ def test_unskilled_trainee_loses_kully(unskilled: Playthrough, kully: Scenario) 
     assert unskilled.value("decisional_conflict") > kully.variables["decisional_conflict"].initial
     # Jargon confuses her; the remedy is dismissed, and when asked again she hides her use.
     assert "confusion_jargon" in unskilled.pools
-    assert "remedy_dismissed" in unskilled.pools
-    assert unskilled.pools.index("remedy_dismissed") < unskilled.pools.index("hides_remedy")
+    dismissed = [i for i, p in enumerate(unskilled.pools) if p in DISMISSED]  # by act, or in so many words
+    assert dismissed and dismissed[0] < unskilled.pools.index("hides_remedy")
     assert unskilled.marks("withdrawal") >= 3
     assert unskilled.marks("decision") == 0
 
@@ -166,7 +167,7 @@ def test_unskilled_trainee_scores_low_on_option5(unskilled: Playthrough) -> None
     assert unskilled.item("integration") == 0
     assert unskilled.item("decision_talk_count") == 0
     # The remedy is either never raised or raised only to dismiss it.
-    assert unskilled.item("topic_remedy") is None or "remedy_dismissed" in unskilled.pools
+    assert unskilled.item("topic_remedy") is None or DISMISSED & set(unskilled.pools)
     statuses = {i["key"]: i["status"] for i in unskilled.rubric()["items"]}
     assert statuses["total"] == "poor"
     assert statuses["state_trust"] == "poor"
