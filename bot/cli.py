@@ -106,17 +106,35 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+# The scorer's training data: the Rasa NLU examples and the broader act examples written for the scorer.
+DEFAULT_SCORER_DATA = (str(ROOT / "data" / "nlu"), str(ROOT / "training" / "acts"))
+
+
+def _benchmark_pairs(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[Path]]:
+    """The coded-replies benchmark's development part as training pairs (never its test part)."""
+    if args.no_benchmark:
+        return [], []
+    from bot.evaluation.coded import BENCHMARK_DIR, read_benchmark, training_pairs
+
+    items = [item for item in read_benchmark() if item["part"] == "dev"]
+    files = sorted(BENCHMARK_DIR.glob("items-*.jsonl")) + [BENCHMARK_DIR / "gold.jsonl"]
+    return training_pairs(items), files
+
+
 def cmd_train_scorer(args: argparse.Namespace) -> int:
     skip_tensorflow_probe()
     from bot.scoring.train import cross_validate, nlu_files, read_nlu_examples, train_from_dir
 
     if args.cv:
-        result = cross_validate(read_nlu_examples(nlu_files(Path(args.data))), folds=args.cv, epochs=args.epochs)
+        files = [f for folder in args.data or DEFAULT_SCORER_DATA for f in nlu_files(Path(folder))]
+        result = cross_validate(read_nlu_examples(files) + _benchmark_pairs(args)[0], folds=args.cv, epochs=args.epochs)
         for act, f1 in sorted(result.pop("per_act_f1").items(), key=lambda kv: kv[1]):
             _out(f"{act:<28} F1 {f1:.3f}")
         _out(json.dumps(result))
         return 0
-    meta = train_from_dir(Path(args.data), Path(args.out), epochs=args.epochs, seed=args.seed)
+    folders = [Path(f) for f in args.data or DEFAULT_SCORER_DATA]
+    extra, extra_files = _benchmark_pairs(args)
+    meta = train_from_dir(folders, Path(args.out), args.epochs, args.seed, extra=extra, extra_files=extra_files)
     _out(f"Scorer trained on {meta['examples']} examples in {meta['train_seconds']} s -> {args.out}")
     return 0
 
@@ -207,11 +225,20 @@ def build_parser() -> argparse.ArgumentParser:
     score.set_defaults(func=cmd_score)
 
     train = sub.add_parser("train-scorer", help="train the scorer on NLU examples")
-    train.add_argument("--data", default=str(ROOT / "data" / "nlu"))
+    train.add_argument(
+        "--data",
+        action="append",
+        help="folder of NLU YAML examples (repeatable; default: data/nlu and training/acts)",
+    )
     train.add_argument("--out", default=str(ROOT / "models" / "scorer"))
     train.add_argument("--epochs", type=int, default=12)
     train.add_argument("--seed", type=int, default=13)
     train.add_argument("--cv", type=int, default=0, metavar="FOLDS", help="cross-validate instead of training")
+    train.add_argument(
+        "--no-benchmark",
+        action="store_true",
+        help="do not add the coded-replies benchmark's development part to the training data",
+    )
     train.set_defaults(func=cmd_train_scorer)
 
     bench = sub.add_parser("bench", help="latency, throughput and memory benchmark (prints a table and JSON)")

@@ -11,7 +11,9 @@ from typing import Any
 
 from bot.scenarios import Engine, PatientState, Scenario, TurnInput, get_scenario, guard, library
 from bot.scenarios.engine import StepResult
+from bot.scenarios.tips import scenario_tips
 from bot.scoring import Scorer, default_scorer
+from bot.scoring.scorer import ScoringContext
 from bot.scoring.taxonomy import label
 
 log = logging.getLogger(__name__)
@@ -55,15 +57,46 @@ def take_turn(
     if guard.foreign_language(text):  # the English scorer cannot read it: not scored, and the patient asks
         result = engine.step(patient, TurnInput(frozenset(), frozenset(), text))
         return _payload(result, None)
-    score = (scorer or default_scorer()).score(
-        text,
-        context=patient.last_line,
-        previous_acts=patient.acts_seen,
-        extra_jargon=scenario.jargon,
-        nlu_intent=nlu_intent,
-    )
+    score = (scorer or default_scorer()).score(text, context=scoring_context(scenario, patient), nlu_intent=nlu_intent)
     result = engine.step(patient, TurnInput(frozenset(score.act_names), frozenset(score.cue_names), text))
     return _payload(result, score.to_dict())
+
+
+# Acts that open or settle a care choice: once one has been used, a decision is in play for the rest of the
+# conversation (three-talk; OPTION-5).
+_DECISION_ACTS = frozenset({"option_talk", "team_talk", "decision_talk", "decide_for_patient"})
+
+
+def scoring_context(scenario: Scenario, patient: PatientState) -> ScoringContext:
+    """What the scorer needs from the conversation, built from the scenario and the patient's state.
+
+    A decision is in play throughout a scenario scored with OPTION-5 (the consultation is about a choice) and
+    in any scenario once a choice has been opened. The persona's ``hurts`` are the moves that misfit it.
+    """
+    replies = tuple(str(r) for r in getattr(patient, "replies", ()) or ())
+    return ScoringContext(
+        patient_line=patient.last_line or None,
+        previous_replies=replies,
+        previous_acts=tuple(patient.acts_seen),
+        decision_in_play=scenario.rubric == "option5" or bool(_DECISION_ACTS & set(patient.acts_seen)),
+        misfit_acts=misfit_acts(scenario, patient.persona),
+        jargon=tuple(scenario.jargon),
+        tips=scenario_tips(scenario, patient.persona),
+    )
+
+
+# Of a persona's "hurts", the ones that misfit it on the turn they happen (rather than being harmful anyway,
+# which the acts' own levels already price in): warmth pressed on an avoidant patient, facts and options
+# pressed on an anxious one.
+_MISFIT_ONLY = frozenset(
+    {"nurse_explore", "nurse_name", "nurse_support", "give_information", "option_talk", "emphasise_autonomy"}
+)
+
+
+def misfit_acts(scenario: Scenario, persona_id: str | None) -> frozenset[str]:
+    """The moves that misfit this persona's needs on the turn they happen (from the persona's ``hurts``)."""
+    persona = scenario.personas.get(persona_id) if persona_id else None
+    return frozenset(persona.hurts) & _MISFIT_ONLY if persona else frozenset()
 
 
 def _payload(result: StepResult, score: dict[str, Any] | None) -> dict[str, Any]:

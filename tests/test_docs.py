@@ -1,4 +1,4 @@
-"""The docs state the scorer's weights; this keeps the table in docs/scoring.md equal to the code."""
+"""The docs state the scorer's levels; this keeps the table in docs/scoring.md equal to the code."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from bot.scoring.taxonomy import ACTS
 DOC = Path(__file__).resolve().parents[1] / "docs" / "scoring.md"
 
 
-def test_weights_table_matches_the_taxonomy() -> None:
+def test_levels_table_matches_the_taxonomy() -> None:
     rows = re.findall(r"^\| `(\w+)` \| [^|]+ \| ([^|]+) \| ([^|]+) \| ([^|]+) \|", DOC.read_text(), re.M)
     assert {name for name, *_ in rows} == set(ACTS)
     for name, *cells in rows:
@@ -19,4 +19,4 @@ def test_weights_table_matches_the_taxonomy() -> None:
             for dim, c in zip(("empathy", "collaboration", "shared_decision"), cells, strict=False)
             if c.strip() != "·"
         }
-        assert stated == ACTS[name].weights, name
+        assert stated == ACTS[name].levels, name

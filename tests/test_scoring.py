@@ -70,8 +70,10 @@ def test_no_emotional_cue_means_empathy_not_applicable(scorer: Scorer) -> None:
 
 
 def test_directive_moves_lose_collaboration_and_get_a_tip(scorer: Scorer) -> None:
+    # Advice and warning (hedged: "should") cap collaboration at 1; a bare order caps it at 0 (CODING.md 4.5, 4.12).
     result = scorer.score("You should stop drinking. If you carry on you'll end up in hospital.")
-    assert result.dimensions["collaboration"].score == 0
+    assert result.dimensions["collaboration"].score == 1
+    assert scorer.score("I hear you. Stop drinking.").dimensions["collaboration"].score == 0
     assert any(e.effect == "-" for e in result.dimensions["collaboration"].evidence)
     assert "permission" in result.tip["text"].lower() or "righting" in result.tip["text"].lower()
     assert result.tip["alternative"]
@@ -95,8 +97,11 @@ def test_same_reply_scores_the_same_every_time(scorer: Scorer) -> None:
 
 
 def test_nlu_intent_fills_in_only_when_nothing_was_found(scorer: Scorer) -> None:
-    plain = scorer.score("mm", nlu_intent=("simple_reflection", 0.9))
+    plain = scorer.score("the thing with the stuff", nlu_intent=("simple_reflection", 0.9))
     assert [a.source for a in plain.acts] == ["nlu"]
+    # A minimal encourager is read by its own rule, and a harmful guess from Rasa is never taken.
+    assert [a.source for a in scorer.score("mm", nlu_intent=("simple_reflection", 0.9)).acts] == ["rule"]
+    assert not scorer.score("the thing with the stuff", nlu_intent=("confront_blame", 0.9)).acts
     found = scorer.score("What have you been told so far?", nlu_intent=("confront_blame", 0.9))
     assert "confront_blame" not in found.act_names
 

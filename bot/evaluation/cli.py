@@ -146,6 +146,8 @@ def _show_coded(report: dict[str, Any]) -> None:
     _out(f"act macro-F1 {report['act_macro_f1']}")
     for dim, row in report["dimensions"].items():
         _out(f"{dim:<16} exact {row['exact']}  within 1 {row['within_1']}")
+    for act, rule in report.get("rule_precision", {}).items():
+        _out(f"rule {act:<28} precision {rule['precision']:.3f}  fired {rule['fired']}")
     false_harms = report["penalised_for_a_harmful_act_not_coded"]
     _out(f"replies penalised for a harmful act the coders did not find: {false_harms}")
 

@@ -16,6 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.evaluation.metrics import cohen_kappa, gwet_ac1
+from bot.practice import misfit_acts
+from bot.scenarios import get_scenario
+from bot.scoring.linear import split_sentences
+from bot.scoring.scorer import ScoringContext
+from bot.scoring.taxonomy import NO_ACT
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARK_DIR = ROOT / "benchmarks" / "coded-replies"
@@ -130,20 +135,37 @@ def read_benchmark(folder: Path = BENCHMARK_DIR, gold: Path | None = None) -> li
     return joined
 
 
+def item_context(scorer: Any, item: dict[str, Any]) -> ScoringContext:
+    """The conversation an item states, as the product would build it: the patient's line, the earlier
+    replies and their acts, whether a decision is in play and the persona's misfit moves."""
+    previous = tuple(str(t) for t in item.get("previous_replies") or [])
+    scenario = get_scenario(str(item.get("scenario") or ""))
+    return ScoringContext(
+        patient_line=item.get("patient_line"),
+        previous_replies=previous,
+        previous_acts=tuple(a.name for text in previous for a in scorer.score(text).acts),
+        decision_in_play=bool(item.get("decision_in_play")),
+        misfit_acts=misfit_acts(scenario, item.get("persona")) if scenario else frozenset(),
+    )
+
+
 def evaluate_coded(scorer: Any, items: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The scorer against the coders on ``items``.
 
     Returns per-act precision, recall and F1 (acts present in the gold), act macro-F1, per dimension the share
-    of items exactly equal to the gold and within 1 point (null counts as equal only to null), and the number
+    of items exactly equal to the gold and within 1 point (null counts as equal only to null), the number
     of replies given a harmful act (MITI non-adherent, rescuer, persecutor or one of the new harmful acts)
-    that the coders did not find.
+    that the coders did not find, and each rule's precision (acts the rules, not the classifier, marked).
     """
     predicted: list[set[str]] = []
     dims: list[dict[str, Any]] = []
+    rule_hits: dict[str, list[bool]] = {}
     for item in items:
-        previous = [a.name for text in item.get("previous_replies") or [] for a in scorer.score(text).acts]
-        result = scorer.score(item["reply"], context=item.get("patient_line"), previous_acts=previous).to_dict()
+        result = scorer.score(item["reply"], context=item_context(scorer, item)).to_dict()
         predicted.append({a["act"] for a in result["acts"]})
+        coded = {str(a) for a in item["gold"].get("acts") or []}
+        for act in {a["act"] for a in result["acts"] if a["source"] == "rule"}:
+            rule_hits.setdefault(act, []).append(act in coded)
         dims.append({d: result["dimensions"][d]["score"] for d in DIMENSIONS})
     gold_acts = [{str(a) for a in item["gold"].get("acts") or []} for item in items]
     acts = sorted(set().union(*gold_acts))
@@ -175,4 +197,36 @@ def evaluate_coded(scorer: Any, items: Sequence[dict[str, Any]]) -> dict[str, An
         "act_macro_f1": _mean(v["f1"] for v in per_act.values()),
         "dimensions": dimension_report,
         "penalised_for_a_harmful_act_not_coded": wrongly_harmful,
+        "rule_precision": {
+            act: {"precision": _r(sum(hits) / len(hits)), "fired": len(hits)} for act, hits in sorted(rule_hits.items())
+        },
     }
+
+
+_FORMS = frozenset({"open_question", "closed_question"})
+
+
+def training_pairs(items: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(sentence, act) pairs for the act classifier from coded items of one sentence and one act.
+
+    A question's form and a named feeling's reflection are added by the scorer's rules (CODING.md 4.6, 4.7),
+    so they are dropped when the item has another act; an item with no act teaches ``no_act``. Only the
+    development part may be passed here: the test part is never trained on.
+    """
+    if any(item.get("part") == "test" for item in items):
+        raise ValueError("the test part of the coded-replies benchmark is never used for training")
+    pairs: list[tuple[str, str]] = []
+    for item in items:
+        reply = str(item["reply"]).strip()
+        if len(split_sentences(reply)) != 1:
+            continue
+        acts = {str(a) for a in item["gold"].get("acts") or []}
+        if acts - _FORMS:
+            acts -= _FORMS
+        if "nurse_name" in acts:
+            acts -= {"simple_reflection", "complex_reflection"}
+        if not acts:
+            pairs.append((reply, NO_ACT))
+        elif len(acts) == 1:
+            pairs.append((reply, acts.pop()))
+    return pairs

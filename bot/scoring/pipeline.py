@@ -40,6 +40,7 @@ def load_lexicon(path: str = str(DEFAULT_LEXICON)) -> dict[str, Any]:
         "cues": {k: [str(p) for p in v] for k, v in (data.get("cues") or {}).items()},
         "acts": {k: [str(p) for p in v] for k, v in (data.get("acts") or {}).items()},
         "emotions": {k: [str(p) for p in v] for k, v in (data.get("emotions") or {}).items()},
+        "emotion_priority": [str(f) for f in data.get("emotion_priority") or []],
     }
 
 
@@ -89,6 +90,14 @@ class ActModel:
         if self.model is None:
             raise ValueError("the act model is not trained")
         return self.model.predict(extract(text, self.model.config))
+
+    def ranked(self, text: str, k: int = 2) -> list[tuple[str, float]]:
+        """The ``k`` most likely acts of one sentence with their probabilities, best first."""
+        if self.model is None:
+            raise ValueError("the act model is not trained")
+        proba = self.model.proba(extract(text, self.model.config))
+        order = np.argsort(-proba)[:k]
+        return [(self.model.labels[int(i)], float(proba[int(i)])) for i in order]
 
     def to_disk(self, path: Path, exclude: tuple[str, ...] = ()) -> None:
         if self.model is not None:

@@ -23,7 +23,10 @@ import yaml
 
 from bot.scoring import linear
 from bot.scoring.pipeline import ActModel, blank_pipeline
-from bot.scoring.taxonomy import CLINICAL_ACTS
+from bot.scoring.taxonomy import CLINICAL_ACTS, NO_ACT
+
+# What the classifier learns: every clinical act, and sentences with none of them (hard negatives).
+TRAINING_LABELS: tuple[str, ...] = (*CLINICAL_ACTS, NO_ACT)
 
 log = logging.getLogger(__name__)
 _ENTITY = re.compile(r"\[([^\]]+)\]\([^)]+\)")
@@ -62,11 +65,13 @@ def data_fingerprint(files: Sequence[Path]) -> str:
 # The sentence classifier's settings: no context features, because the NLU examples are single replies.
 ACT_FEATURES = linear.FeatureConfig(context=False, dense=False)
 ACT_C = 10.0
+# Features seen in only one example are dropped: they rarely generalise and they slow every prediction.
+ACT_MIN_DF = 2
 
 
 def train_act_model(
     pairs: Sequence[tuple[str, str]],
-    labels: Sequence[str] = CLINICAL_ACTS,
+    labels: Sequence[str] = TRAINING_LABELS,
     epochs: int = 12,
     seed: int = 13,
 ) -> spacy.language.Language:
@@ -79,7 +84,9 @@ def train_act_model(
     if not kept:
         raise ValueError("no training examples for the scorer's act labels")
     feats = [linear.extract(text, ACT_FEATURES) for text, _ in kept]
-    model = linear.fit(feats, [intent for _, intent in kept], ACT_FEATURES, c=ACT_C, min_df=1, label_order=labels)
+    model = linear.fit(
+        feats, [intent for _, intent in kept], ACT_FEATURES, c=ACT_C, min_df=ACT_MIN_DF, label_order=labels
+    )
     nlp = blank_pipeline(with_acts=True)
     component = nlp.get_pipe("rapport_acts")
     assert isinstance(component, ActModel)
@@ -88,22 +95,31 @@ def train_act_model(
     return nlp
 
 
-def train_from_dir(data_dir: Path, out_dir: Path, epochs: int = 12, seed: int = 13) -> dict[str, object]:
-    """Train on every NLU YAML file under ``data_dir`` and write a model folder; returns its metadata."""
-    files = nlu_files(data_dir)
-    pairs = read_nlu_examples(files)
+def train_from_dir(
+    data_dirs: Path | Sequence[Path],
+    out_dir: Path,
+    epochs: int = 12,
+    seed: int = 13,
+    extra: Sequence[tuple[str, str]] = (),
+    extra_files: Sequence[Path] = (),
+) -> dict[str, object]:
+    """Train on every NLU YAML file under the folders, plus ``extra`` (text, act) pairs read from
+    ``extra_files`` by the caller, and write a model folder; returns its metadata."""
+    folders = [data_dirs] if isinstance(data_dirs, Path) else list(data_dirs)
+    files = [f for folder in folders for f in nlu_files(folder)]
+    pairs = read_nlu_examples(files) + list(extra)
     started = time.perf_counter()
     nlp = train_act_model(pairs, epochs=epochs, seed=seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(out_dir)
     meta = {
-        "fingerprint": data_fingerprint(files),
-        "examples": sum(1 for _, intent in pairs if intent in CLINICAL_ACTS),
-        "labels": list(CLINICAL_ACTS),
+        "fingerprint": data_fingerprint([*files, *extra_files]),
+        "examples": sum(1 for _, intent in pairs if intent in TRAINING_LABELS),
+        "labels": list(TRAINING_LABELS),
         "classifier": "rapport_acts (logistic regression, word 1-2-grams + char 2-5-grams)",
         "seed": seed,
         "train_seconds": round(time.perf_counter() - started, 2),
-        "source": str(data_dir),
+        "source": [str(f) for f in [*folders, *extra_files]],
     }
     (out_dir / "rapport_meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return meta
@@ -118,7 +134,7 @@ def cross_validate(
     rng = random.Random(seed)
     by_act: dict[str, list[tuple[str, str]]] = {}
     for pair in pairs:
-        if pair[1] in CLINICAL_ACTS:
+        if pair[1] in TRAINING_LABELS:
             by_act.setdefault(pair[1], []).append(pair)
     fold_of: list[list[tuple[str, str]]] = [[] for _ in range(folds)]
     for items in by_act.values():
@@ -145,7 +161,7 @@ def cross_validate(
         "classifier_macro_f1": round(_macro_f1(gold, top), 3),
         "classifier_accuracy": round(sum(g == t for g, t in zip(gold, top, strict=False)) / len(gold), 3),
         "scorer_act_recall": round(found_hits / len(gold), 3),
-        "per_act_f1": {a: round(_f1(gold, top, a), 3) for a in CLINICAL_ACTS},
+        "per_act_f1": {a: round(_f1(gold, top, a), 3) for a in TRAINING_LABELS},
     }
 
 
