@@ -42,7 +42,7 @@ SKILLED = [
     "up like your dad, Denise has said she'll leave, and you've stopped something hard before.",
     "What would you like to do?",
 ]
-ENGAGED = 7  # turns of SKILLED after which Paul is engaged (trust and importance up) but not yet decided
+ENGAGED = 5  # turns of SKILLED after which Paul is engaged (trust and importance up) but not yet decided
 
 # The righting reflex: verdicts, warnings, advice without permission, closed questions, a label, false
 # reassurance and taking over.
@@ -52,7 +52,7 @@ UNSKILLED = [
     "You need to cut down to fourteen units a week.",
     "If you carry on like this you'll end up with liver failure.",
     "Is your wife aware of how much you drink?",
-    "You really have to stop drinking during the week.",
+    "You've got to stop drinking during the week.",
     "Alcohol is poisoning your liver and it will kill you if you don't stop.",
     "Have you tried cutting down?",
     "Don't worry, lots of people manage to cut down.",
