@@ -40,7 +40,7 @@ OWN_TURN = 4  # index in SKILLED of the apology
 # Defending, explaining the system, reassuring, blaming, policing the anger.
 DEFENDING = [
     "Hello, I'm Dr Shah.",
-    "Look, we're very busy today and the clinic is overbooked.",
+    "The clinic is overbooked today, we're very busy.",
     "Don't worry, I'm sure it's nothing serious.",
     "The delays are down to the backlog, there's nothing I can do about it.",
     "I wasn't the doctor you saw last time, so I can't comment on that.",
@@ -184,8 +184,9 @@ def test_hard_reaches_less_far_than_gentle(scorer: Scorer, tony: Scenario, skill
     hard = play(scorer, tony, SKILLED, difficulty="hard")
     assert hard.final.ending != "plan_agreed"
     assert len(hard.final.revealed) < len(skilled.final.revealed)
-    assert hard.value("trust") < skilled.value("trust")
-    assert hard.value("anger") > skilled.value("anger")
+    same_turn = len(skilled.steps) - 1  # at the turn the gentle session closed
+    assert hard.steps[same_turn].state.values["trust"] < skilled.value("trust")
+    assert hard.steps[same_turn].state.values["anger"] > skilled.value("anger")
 
 
 @pytest.mark.parametrize(
