@@ -24,7 +24,7 @@ from spacy.tokens import Span
 
 from bot.scoring import pipeline as _pipeline  # registers the rapport_cues factory
 from bot.scoring.feedback import choose_tip
-from bot.scoring.linear import _STOP, _WORD
+from bot.scoring.linear import _STOP, _WORD, split_sentences
 from bot.scoring.taxonomy import ACTS, ANNOMI_BEHAVIOUR, DIMENSIONS, JARGON_CAP, MAX_SCORE, NO_ACT, label
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ _BACKCHANNEL = re.compile(
 # A reply that mostly repeats the client's own words (at least this share of its content words) repeats them
 # back: a simple reflection in MITI, when nothing else in it is a question, a reflection or telling.
 ECHO_SHARE = 0.5
+ECHO_WORDS = 12  # an echo is short: one sentence of at most this many words, in the patient's terms
 
 
 @dataclass
@@ -274,7 +275,7 @@ _NOT_AN_ORDER = re.compile(
     _LEAD + r"(?:go on|go ahead|take your time|take a seat|take a moment|tell me|take me through|keep going|"
     r"carry on|come in|come and|sit down,? please|have a seat|don'?t (?:worry|hesitate|rush|apologi[sz]e|be sorry|"
     r"feel)|never mind|be honest with me|get in touch|give me a (?:moment|second|minute)|do you|do tell|"
-    r"make yourself|check (?:in|with me)|stop me|feel free|leave (?:it|this|that|everything)? ?(?:to|with|w) me|"
+    r"make yourself|check (?:in|with me)|stop me|feel free|(?:do|would|can|could|will) u\b|leave (?:it|this|that|everything)? ?(?:to|with|w) me|"
     r"give (?:me|it to me|them to me|to me|it time)|ring me|call me|come (?:back )?and see me|come on|"
     r"(?:get a grip|grow up|pull yourself together|man up|chin up|snap out of it|get over it|cheer up)|"
     r"don'?t (?:be (?:so|dumb|stupid|silly|daft|an idiot|ridiculous|soft)|come crying|think about it))",
@@ -354,7 +355,8 @@ class Scorer:
         # One pattern per emotion family, compiled once: it is matched against every patient line.
         self._emotions = {family: _phrases(words) for family, words in lexicon["emotions"].items() if words}
         self._emotion_order = list(lexicon.get("emotion_priority") or self._emotions)
-        self._feelings = _phrases(lexicon["cues"].get("emotion_word") or ["feel"])
+        feeling_words = [w for words in lexicon["emotions"].values() for w in words if w.isalpha()]
+        self._feelings = _phrases([*(lexicon["cues"].get("emotion_word") or []), *feeling_words, "feel", "feeling"])
 
     # -- analysis -------------------------------------------------------------------------------------------
     def analyse(self, text: str) -> tuple[list[Detection], list[Detection]]:
@@ -417,7 +419,7 @@ class Scorer:
                     found = {k: v for k, v in found.items() if k not in HARMFUL_ACTS or v.source == "rule"}
                     found.pop("give_information", None)
                     found.setdefault("simple_reflection", _whole("simple_reflection", whole, "rule"))
-            elif not found and pred is not None and pred[0] in HARMFUL_ACTS and seconds[i] is not None:
+            elif not found and pred is not None and _set_aside(pred) and seconds[i] is not None:
                 runner = seconds[i]
                 assert runner is not None
                 if runner[0] in ACTS and runner[0] not in HARMFUL_ACTS and runner[1] >= RUNNER_UP_THRESHOLD:
@@ -426,7 +428,7 @@ class Scorer:
                 # A plain statement of the news is information even when the classifier hesitates.
                 found["give_information"] = _whole("give_information", whole, "rule")
             _question_form(sent_text, whole, found)
-            _reflection_form(found, whole)
+            _reflection_form(found, whole, self._feelings)
             acts.extend(found.values())
         return acts, _dedupe(cues), [s.text.strip() for s in sents]
 
@@ -528,6 +530,14 @@ def _whole(name: str, whole: Detection, source: str) -> Detection:
     return Detection(name, whole.start, whole.end, whole.text, source, whole.sentence)
 
 
+NO_ACT_THRESHOLD = 0.5  # "no act" is believed only when the classifier is this sure of it
+
+
+def _set_aside(pred: tuple[str, float]) -> bool:
+    """A top guess the scorer does not act on: an unsure harm, or an unsure "no act"."""
+    return pred[0] in HARMFUL_ACTS or (pred[0] == NO_ACT and pred[1] < NO_ACT_THRESHOLD)
+
+
 def _second_counts(second: tuple[str, float], threshold: float, found: dict[str, Detection], sentence: str) -> bool:
     """The classifier's runner-up counts too when it is likely and harmless: a sentence often does two things."""
     name, p = second
@@ -614,11 +624,12 @@ def _question_form(sent_text: str, whole: Detection, found: dict[str, Detection]
     found.setdefault(kind, _whole(kind, whole, "rule"))
 
 
-def _reflection_form(found: dict[str, Detection], whole: Detection) -> None:
+def _reflection_form(found: dict[str, Detection], whole: Detection, feelings: re.Pattern[str]) -> None:
     """Naming a feeling is also a reflection (CODING.md 4.7): complex here; :func:`_said_back` makes it simple
     when the patient had already named that feeling."""
     if "nurse_name" in found and not {"simple_reflection", "complex_reflection"} & set(found):
-        found["complex_reflection"] = _whole("complex_reflection", whole, "rule")
+        if feelings.search(whole.text.lower()) and not whole.text.rstrip().endswith("?"):
+            found["complex_reflection"] = _whole("complex_reflection", whole, "rule")
 
 
 def _said_back(acts: list[Detection], client_line: str, feelings: re.Pattern[str]) -> list[Detection]:
@@ -703,6 +714,11 @@ def _echo(reply: str, client_line: str, acts: list[Detection]) -> list[Detection
     are: an echo of "I've had enough" is not blame (CODING.md, section 1, echoes). Harmful acts the
     classifier guessed for the echoed words are dropped."""
     if reply.strip().endswith("?") and not _is_reflection_shape(reply.strip()):
+        return acts
+    body = reply.strip()
+    if len(body.split()) > ECHO_WORDS or len(split_sentences(body)) > 1 or _FIRST_PERSON.search(body):
+        return acts
+    if _DIRECTIVE.search(body) or _SUGGESTION.search(body):
         return acts
     mine = _content_words(reply)
     if len(mine) < 2 or len(mine & _content_words(client_line)) < ECHO_SHARE * len(mine):

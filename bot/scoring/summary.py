@@ -40,6 +40,14 @@ def _total(score: dict[str, Any]) -> int:
     return sum((d.get("score") or 0) for d in score["dimensions"].values())
 
 
+_FORMS = frozenset({"open_question", "closed_question"})
+_NAMING = frozenset({"nurse_name"})
+_REFLECTION_FORMS = frozenset({"simple_reflection", "complex_reflection"})
+# MITI 4.2.1 gives no code to a backchannel: a minimal encourager is not a coded behaviour.
+_UNCODED = frozenset({"minimal_encourager"})
+_NONE = ACTS["give_information"]
+
+
 def miti_metrics(scores: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Counts per MITI code across the session, the two ratio metrics with their bands, and MI consistency.
 
@@ -53,9 +61,18 @@ def miti_metrics(scores: Sequence[dict[str, Any]]) -> dict[str, Any]:
     for score in scores:
         # MITI codes asking permission ("Would it be OK if I...?") as seeking collaboration, not as a question.
         seeking = {a.get("sentence") for a in score.get("acts", []) if a["act"] in PERMISSION_ACTS}
-        for act in score.get("acts", []):
+        acts = score.get("acts", [])
+        # One utterance is one MITI code: a question's form beside what it does ("What scares you?" is
+        # exploring and an open question) and a named feeling's reflection count once, not twice.
+        asking = {a.get("sentence") for a in acts if a["act"] not in _FORMS and (ACTS.get(a["act"]) or _NONE).question}
+        naming = {a.get("sentence") for a in acts if a["act"] in _NAMING}
+        for act in acts:
             meta = ACTS.get(act["act"])
-            if meta is None:
+            if meta is None or act["act"] in _UNCODED:
+                continue
+            if act["act"] in _FORMS and act.get("sentence") in asking:
+                continue
+            if act["act"] in _REFLECTION_FORMS and act.get("sentence") in naming:
                 continue
             coded += 1
             question = meta.question and not (act["act"] == "closed_question" and act.get("sentence") in seeking)
