@@ -275,7 +275,8 @@ _NOT_AN_ORDER = re.compile(
     _LEAD + r"(?:go on|go ahead|take your time|take a seat|take a moment|tell me|take me through|keep going|"
     r"carry on|come in|come and|sit down,? please|have a seat|don'?t (?:worry|hesitate|rush|apologi[sz]e|be sorry|"
     r"feel)|never mind|be honest with me|get in touch|give me a (?:moment|second|minute)|do you|do tell|"
-    r"make yourself|check (?:in|with me)|stop me|feel free|(?:do|would|can|could|will) u\b|leave (?:it|this|that|everything)? ?(?:to|with|w) me|"
+    r"make yourself|check (?:in|with me)|stop me|feel free|(?:do|would|can|could|will) u\b|"
+    r"leave (?:it|this|that|everything)? ?(?:to|with|w) me|"
     r"give (?:me|it to me|them to me|to me|it time)|ring me|call me|come (?:back )?and see me|come on|"
     r"(?:get a grip|grow up|pull yourself together|man up|chin up|snap out of it|get over it|cheer up)|"
     r"don'?t (?:be (?:so|dumb|stupid|silly|daft|an idiot|ridiculous|soft)|come crying|think about it))",
@@ -627,9 +628,9 @@ def _question_form(sent_text: str, whole: Detection, found: dict[str, Detection]
 def _reflection_form(found: dict[str, Detection], whole: Detection, feelings: re.Pattern[str]) -> None:
     """Naming a feeling is also a reflection (CODING.md 4.7): complex here; :func:`_said_back` makes it simple
     when the patient had already named that feeling."""
-    if "nurse_name" in found and not {"simple_reflection", "complex_reflection"} & set(found):
-        if feelings.search(whole.text.lower()) and not whole.text.rstrip().endswith("?"):
-            found["complex_reflection"] = _whole("complex_reflection", whole, "rule")
+    named = "nurse_name" in found and not {"simple_reflection", "complex_reflection"} & set(found)
+    if named and feelings.search(whole.text.lower()) and not whole.text.rstrip().endswith("?"):
+        found["complex_reflection"] = _whole("complex_reflection", whole, "rule")
 
 
 def _said_back(acts: list[Detection], client_line: str, feelings: re.Pattern[str]) -> list[Detection]:
