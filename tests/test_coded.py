@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bot.evaluation.coded import BENCHMARK_DIR, agreement, part, read_jsonl
+from bot.evaluation.coded import (
+    BENCHMARK_DIR,
+    agreement,
+    evaluate_coded,
+    part,
+    read_benchmark,
+    read_jsonl,
+    training_pairs,
+)
 from bot.evaluation.metrics import cohen_kappa, gwet_ac1
 
 
@@ -98,3 +106,21 @@ def test_evaluate_coded_counts_acts_dimensions_and_false_harms(scorer) -> None: 
     items[0]["gold"]["acts"] = ["nurse_name"]
     items[1]["gold"]["acts"] = []  # the coders found no harm: the scorer's reassurance is now a false harm
     assert evaluate_coded(scorer, items)["penalised_for_a_harmful_act_not_coded"] == 1
+
+
+def test_every_busy_rule_is_precise_on_the_development_part(scorer) -> None:  # type: ignore[no-untyped-def]
+    """A rule under 90% precision on the development part is fixed or removed (scoring issue, item 3)."""
+    dev = [item for item in read_benchmark() if item["part"] == "dev"]
+    rules = evaluate_coded(scorer, dev)["rule_precision"]
+    busy = {act: r["precision"] for act, r in rules.items() if r["fired"] >= 10}
+    assert busy, "no rule fired ten times: the check would be empty"
+    assert {act: p for act, p in busy.items() if p < 0.9} == {}
+
+
+def test_the_test_part_is_never_training_data() -> None:
+    items = read_benchmark()
+    with pytest.raises(ValueError, match="never used for training"):
+        training_pairs(items)
+    pairs = training_pairs([i for i in items if i["part"] == "dev"])
+    dev_replies = {str(i["reply"]).strip() for i in items if i["part"] == "dev"}
+    assert pairs and all(text in dev_replies for text, _ in pairs)

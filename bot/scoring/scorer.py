@@ -195,6 +195,12 @@ RUNNER_UP_THRESHOLD = 0.15  # when an unsure harmful guess is set aside, the run
 SECOND_THRESHOLD = (
     0.3  # a sentence often does two things (names a feeling and asks): the runner-up act counts above this
 )
+NEGATED_HARM_THRESHOLD = 0.7  # a negated sentence is read as a harm only when the classifier is this sure
+_NEGATED = re.compile(r"\b(?:not|never|no)\b|n't\b|\b(?:dont|wont|cant|isnt|arent|didnt|doesnt)\b", re.I)
+# Harms a negation usually undoes ("I won't decide for you"); blame, dismissing and abuse are often negative in form.
+_NEGATABLE = frozenset(
+    {"decide_for_patient", "rescue_take_over", "direct_command", "advise_without_permission", "persuade_warn"}
+)
 CONFLICT_THRESHOLD = 0.5  # the probability the classifier needs to add an act beside a rule's
 HARM_THRESHOLD = 0.45  # the classifier's probability a harmful act needs: a false penalty costs trust
 _NEGATORS = frozenset({"not", "n't", "no", "never", "nothing", "nobody", "without", "hardly", "nor", "neither"})
@@ -570,6 +576,8 @@ def _trusted(pred: tuple[str, float], threshold: float, found: dict[str, Detecti
     if name in HARMFUL_ACTS:
         if p < HARM_THRESHOLD or any(n not in HARMFUL_ACTS for n in found):
             return False
+        if p < NEGATED_HARM_THRESHOLD and _NEGATED.search(sentence) and name in _NEGATABLE:
+            return False  # "I'm not going to ask you to stop", "You don't have to hear it all now"
         if _HYPOTHETICAL.search(sentence) and sentence.rstrip().endswith("?"):
             return False
     return True
