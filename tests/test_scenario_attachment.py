@@ -67,7 +67,7 @@ AVOIDANT_SKILLED = [
     "Would you like me to go through the tablets, or is there something else you'd rather start with?",
     "The heart tablets help the heart muscle work more efficiently and protect it over time. "
     "Would you like to hear about the water tablet too?",
-    "A water tablet gets rid of the extra fluid, which should help the swelling and the breathing.",
+    "The water tablet clears the extra fluid, so the swelling and the breathing ease.",
     "It sounds as if being able to manage on your own matters more to you than anything.",
     "Whatever you decide about the next steps, it's your call, and I'll give you straight answers.",
     "Let me summarise the plan: the tablets, the scales each morning, the nurse on the phone, "
@@ -244,7 +244,9 @@ def test_anxious_skilled_moves_push_the_avoidant_persona_away(run: Player, scena
     assert other.item("fit_share") <= fitted.item("fit_share") - 30
     assert other.item("misfit") >= fitted.item("misfit") + 2
     assert other.final.revealed == [] and other.final.ending != GOOD_ENDING["avoidant"]
-    assert other.marks("withdrawal") >= 3 and other.marks("minimising") >= 1
+    # he pulls away: deflecting (minimising) and going quiet (withdrawal), at least once each
+    assert other.marks("withdrawal") >= 1 and other.marks("minimising") >= 3
+    assert other.marks("withdrawal") + other.marks("minimising") >= 5
     assert other.value("engagement") < scenario.for_persona("avoidant").variables["engagement"].initial
     # Exploring the feeling: the anxious Ray settles, the avoidant Ray steps back.
     explore = turn_with(fitted, "nurse_explore")
