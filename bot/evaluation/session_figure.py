@@ -34,10 +34,9 @@ from bot.evaluation.annomi import Session
 from bot.evaluation.evaluate import SessionRun, score_session
 from bot.evaluation.metrics import auc
 from bot.scoring.summary import QUALITY_KEY, miti_metrics
-from bot.scoring.taxonomy import ACTS
 
 # The candidate that ``summary.miti_metrics`` computes today as QUALITY_KEY (a test keeps the two equal).
-PRODUCT_FIGURE = "mi_consistency"
+PRODUCT_FIGURE = "logistic_c0.1"
 OUTER_FOLDS = 5
 INNER_FOLDS = 5
 # Repeats of each split: with 12 low-quality sessions a single split is noisy. At 3 inner repeats the figure picked
@@ -78,7 +77,7 @@ class SessionCounts:
 def counts_from_scores(transcript_id: str, high: bool, scores: Sequence[dict[str, Any]]) -> SessionCounts:
     """The counts of one session from its turn scores (``TurnScore.to_dict``), exactly as the report counts."""
     miti = miti_metrics(scores)
-    coded = sum(1 for s in scores for a in s.get("acts", []) if a["act"] in ACTS)
+    coded = int(miti["coded_acts"])
     return SessionCounts(
         transcript_id=transcript_id,
         high=high,

@@ -95,9 +95,14 @@ class ActModel:
         """The ``k`` most likely acts of one sentence with their probabilities, best first."""
         if self.model is None:
             raise ValueError("the act model is not trained")
+        return list(self._ranked(text, k))
+
+    @lru_cache(maxsize=8192)  # noqa: B019 - one model per process; short replies ("Okay.", "Go on.") recur
+    def _ranked(self, text: str, k: int) -> tuple[tuple[str, float], ...]:
+        assert self.model is not None
         proba = self.model.proba(extract(text, self.model.config))
         order = np.argsort(-proba)[:k]
-        return [(self.model.labels[int(i)], float(proba[int(i)])) for i in order]
+        return tuple((self.model.labels[int(i)], float(proba[int(i)])) for i in order)
 
     def to_disk(self, path: Path, exclude: tuple[str, ...] = ()) -> None:
         if self.model is not None:
@@ -105,6 +110,7 @@ class ActModel:
 
     def from_disk(self, path: Path, exclude: tuple[str, ...] = ()) -> "ActModel":
         self.model = LinearModel.load(Path(path))
+        self._ranked.cache_clear()  # predictions of an earlier model must not be served for this one
         return self
 
 

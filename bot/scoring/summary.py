@@ -6,6 +6,7 @@ storage years later without re-scoring. MITI thresholds are the manual's expert 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,8 +16,8 @@ MITI_THRESHOLDS = {
     "reflection_to_question": {"fair": 1.0, "good": 2.0},
     "percent_complex": {"fair": 40.0, "good": 50.0},
 }
-# The session's single quality figure (in ``miti``): the net share of coded acts that are MI-consistent.
-QUALITY_KEY = "mi_consistency"
+# The session's single quality figure (in ``miti``): see SESSION_FEATURES below.
+QUALITY_KEY = "session_quality"
 MITI_NOTE = (
     "Thresholds are expert opinion from the MITI 4.2.1 manual (Moyers, Manuel & Ernst), not norms; "
     "they describe counselling sessions, so read them as a guide in other conversations."
@@ -46,6 +47,36 @@ _REFLECTION_FORMS = frozenset({"simple_reflection", "complex_reflection"})
 # MITI 4.2.1 gives no code to a backchannel: a minimal encourager is not a coded behaviour.
 _UNCODED = frozenset({"minimal_encourager"})
 _NONE = ACTS["give_information"]
+
+
+# The session figure (scoring issue, item 8): chosen by nested cross-validation by transcript on the AnnoMI
+# development half among a fixed family of MITI-based figures (`rapport eval session-figure`,
+# bot/evaluation/session_figure.py): a logistic regression (L2, C = 0.1) on the session's shares of simple and
+# complex reflections, closed and open questions, MI-adherent and MI-non-adherent acts, and information. The
+# coefficients are the same procedure's fit on all 67 sessions with the shipped scorer (training data
+# fingerprint f11b37b7b680be37); `rapport eval session-figure --json` prints them again ("shipped").
+SESSION_FEATURES = (
+    "simple_reflections",
+    "complex_reflections",
+    "closed_questions",
+    "open_questions",
+    "mi_adherent",
+    "mi_non_adherent",
+    "information",
+)
+SESSION_MEAN = (0.069076, 0.225270, 0.101404, 0.197201, 0.121529, 0.053746, 0.043384)
+SESSION_SCALE = (0.063234, 0.105802, 0.081129, 0.122495, 0.072582, 0.053706, 0.056637)
+SESSION_WEIGHTS = (0.216117, 0.407967, -0.023226, 0.344060, 0.246903, -0.459207, -0.354669)
+SESSION_INTERCEPT = 1.768320
+
+
+def session_quality(shares: Sequence[float]) -> float:
+    """The chance, 0-1, that an MI expert would rate a session with these act shares (in SESSION_FEATURES
+    order, each a share of the session's coded acts) as high quality, by the AnnoMI-fitted regression."""
+    z = SESSION_INTERCEPT + sum(
+        w * (x - m) / sd for w, x, m, sd in zip(SESSION_WEIGHTS, shares, SESSION_MEAN, SESSION_SCALE, strict=True)
+    )
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 def miti_metrics(scores: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -95,7 +126,11 @@ def miti_metrics(scores: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "mi_adherent": adherent,
         "mi_non_adherent": non_adherent,
         "giving_information": info,
-        QUALITY_KEY: round((sr + cr + adherent - non_adherent) / coded, 3) if coded else None,
+        "coded_acts": coded,
+        "mi_consistency": round((sr + cr + adherent - non_adherent) / coded, 3) if coded else None,
+        QUALITY_KEY: round(session_quality([x / coded for x in (sr, cr, q - oq, oq, adherent, non_adherent, info)]), 3)
+        if coded
+        else None,
         "bands": {
             "reflection_to_question": _band(r2q, MITI_THRESHOLDS["reflection_to_question"]),
             "percent_complex": _band(pct, MITI_THRESHOLDS["percent_complex"]),
