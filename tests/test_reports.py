@@ -18,21 +18,25 @@ from bot.scenarios.template import render_template
 from bot.scoring import Scorer
 from bot.store import Store
 
-# Breaking the news with every SPIKES step in place, each in its own turn until the last, which answers Jo's
-# feelings, sums up, names the first steps of the plan and invites the decision together (strategy and
-# summary); then the patient agrees the plan.
+# Breaking the news with every SPIKES step in place: introduction, perception, invitation, a warning shot, the
+# news in plain words with an acknowledgement (Jo has just asked, frightened), the emotion met and explored,
+# then a reply that meets her feelings, sums up, names the first steps and invites the decision together
+# (strategy and summary), and one that respects her confession about the delay and agrees the plan. The patient
+# agrees the plan, whichever lines the seed picks (checked for seeds 1 to 8).
 NEWS_PERFECT = [
     "Hello Jo, I'm Dr Khan, one of the breast surgeons.",
     "What have you been told about the biopsy so far?",
     "How much detail would you like me to go into today?",
     "I'm afraid the results are not what we hoped.",
-    "The biopsy shows a breast cancer.",
+    "I'm sorry, Jo. The biopsy shows a breast cancer.",
     "It sounds like this is a huge shock.",
     "What's worrying you most right now?",
     "It sounds like your mum is very much on your mind.",
     "I can see why this is so hard for you. So far we've talked about the result and your mum. The first step "
     "would be an operation to take the lump out, and the breast care nurse can see you today. "
     "Shall we decide together what happens next?",
+    "It took courage to tell me that. What matters is the plan from here: the operation first, and the breast "
+    "care nurse today. Shall we agree that together?",
 ]
 
 
