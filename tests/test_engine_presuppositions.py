@@ -237,6 +237,7 @@ def test_an_ending_says_only_what_happened(mini: Scenario) -> None:
         turn("Let me summarise: the plan is rest first.", "summarise"),
     )
     assert full[-1].outcome == "Pat agrees a plan; the pain was explained"
+    assert full[-1].state.outcome == full[-1].outcome  # kept in the state, so a report can say what happened
 
 
 def test_old_stored_states_load_with_defaults(mini: Scenario) -> None:

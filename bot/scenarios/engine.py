@@ -119,6 +119,7 @@ class PatientState:
     said: list[str] = field(default_factory=list)  # the trainee's turns, normalised: repeats are noticed
     open_cues: list[str] = field(default_factory=list)  # named cues the patient raised and nobody has answered
     last_cues: list[str] = field(default_factory=list)  # the cues raised by the patient's last line
+    outcome: str = ""  # the ending's outcome as it happened (its parts that held), once the scenario has ended
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -144,6 +145,7 @@ class PatientState:
             "said": list(self.said),
             "open_cues": list(self.open_cues),
             "last_cues": list(self.last_cues),
+            "outcome": self.outcome,
         }
 
     @classmethod
@@ -173,6 +175,7 @@ class PatientState:
             said=[str(t) for t in data.get("said", [])],
             open_cues=[str(c) for c in data.get("open_cues", [])],
             last_cues=[str(c) for c in data.get("last_cues", [])],
+            outcome=str(data.get("outcome", "")),
         )
 
 
@@ -294,6 +297,7 @@ class Engine:
                 )
                 state.ended = True
                 state.ending = ending.id
+                state.outcome = outcome
                 break
         if choice is None:
             choice = self._first(state, turn, events)
