@@ -73,7 +73,7 @@ def scoring_context(scenario: Scenario, patient: PatientState) -> ScoringContext
     A decision is in play throughout a scenario scored with OPTION-5 (the consultation is about a choice) and
     in any scenario once a choice has been opened. The persona's ``hurts`` are the moves that misfit it.
     """
-    replies = tuple(str(r) for r in getattr(patient, "replies", ()) or ())
+    replies = tuple(patient.said)
     return ScoringContext(
         patient_line=patient.last_line or None,
         previous_replies=replies,

@@ -64,3 +64,21 @@ def test_unskilled_play_rarely_earns_an_empathic_act() -> None:
     unskilled = [s for (_, _, skilled), scores in PLAYED.items() if not skilled for s in scores]
     empathic = [s for s in unskilled if acts(s) & EMPATHIC_ACTS]
     assert len(empathic) <= 0.1 * len(unskilled)
+
+
+def test_a_question_sent_again_in_practice_earns_nothing() -> None:
+    question = "What worries you most about the operation?"
+    state = practice.start("difficult-news", None, seed=3)["state"]
+    scores = []
+    for _ in range(3):
+        result = practice.take_turn("difficult-news", state, question)
+        state = result["state"]
+        scores.append(result["score"]["dimensions"]["collaboration"]["score"])
+    assert scores[0] >= 3 and scores[1] <= 1 and scores[2] <= 1
+
+
+def test_deciding_for_the_patient_in_the_shared_decision_scenario_scores_zero() -> None:
+    state = practice.start("shared-decision-remedy", None, seed=3)["state"]
+    result = practice.take_turn("shared-decision-remedy", state, "So I'm starting you on gliclazide today.")
+    dims = result["score"]["dimensions"]
+    assert dims["shared_decision"]["score"] == 0 and dims["collaboration"]["score"] == 0

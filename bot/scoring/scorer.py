@@ -763,23 +763,22 @@ def _negates(text: str) -> bool:
 _TEXT_NEGATORS = frozenset({"dont", "wont", "cant", "wouldnt", "isnt", "arent", "wasnt", "didnt", "doesnt", "havent"})
 
 
-def _question_words(sentence: str) -> set[str]:
-    return _content_words(sentence)
-
-
 def _repeated_questions(acts: Sequence[Detection], previous_replies: Sequence[str]) -> list[Detection]:
-    """Questions of this reply that were already asked in an earlier reply (most of their content words in
-    one earlier question): asking again earns nothing (CODING.md 4.14)."""
+    """Questions of this reply already asked in an earlier reply: three or more content words, most of them
+    (REPEAT_SHARE) in one earlier sentence. Asking again earns nothing (CODING.md 4.14). Earlier replies may
+    come without punctuation (the engine keeps them normalised), then the whole reply is compared."""
     earlier = [
-        _question_words(s) for reply in previous_replies for s in re.split(r"(?<=[?])\s+", normalise(reply)) if "?" in s
+        _content_words(sentence)
+        for reply in previous_replies
+        for sentence in re.split(r"(?<=[.?!])\s+", normalise(reply))
     ]
     earlier = [e for e in earlier if e]
     repeated = []
     for det in acts:
         if det.name not in ACTS or not ACTS[det.name].question:
             continue
-        words = _question_words(det.text)
-        if words and any(len(words & e) >= REPEAT_SHARE * max(len(words), len(e)) for e in earlier):
+        words = _content_words(det.text)
+        if len(words) >= 3 and any(len(words & e) >= REPEAT_SHARE * len(words) for e in earlier):
             repeated.append(det)
     return repeated
 
