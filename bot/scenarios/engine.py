@@ -244,13 +244,13 @@ class Engine:
         choice: tuple[Pool, int] | None = None
         if guarded:  # not a clinical move: the patient reacts in role, and nothing is revealed or concluded
             understood = not events & set(UNDERSTOOD_EVENTS)
-            if understood:  # a message the patient could not follow moves nothing
+            if understood:  # only the guard event's own effect; a message the patient could not follow moves nothing
                 self._apply_effects(state, TurnInput(frozenset()), events)
             choice = self._first(state, turn, events, only=guarded)
             if choice is None and not understood:
                 choice = self._fallback(NOT_UNDERSTOOD, state, turn, events)
             return self._finish(state, turn, events, choice, None, guard.NOTICES[sorted(guarded)[0]])
-        if events & set(NON_MOVE_EVENTS):  # a repeat or an "mm": nothing moves, revealed or concluded
+        if events & set(NON_MOVE_EVENTS):  # a repeat or an "mm": only event effects, nothing revealed or concluded
             self._apply_effects(state, TurnInput(frozenset()), events)
             choice = self._first(state, turn, events, only=events - {"unanswered_emotion"})
             if choice is None and "minimal_reply" in events:
