@@ -144,3 +144,15 @@ def test_an_unanswered_cue_costs_empathy(scorer: Scorer) -> None:
         ]
         >= 2
     )  # type: ignore[operator]
+
+
+def test_small_talk_the_clinician_starts_is_off_topic(scorer: Scorer) -> None:
+    line = "I've been dreading this appointment all week."
+    assert dims(scorer, "Did you see the football last night?", line)["collaboration"] == 1
+    # answering small talk the patient began is friendly, not off topic (CODING.md 4.13)
+    assert (
+        dims(scorer, "I did, what a match! Now, what's been worrying you?", "Did you see the football?")[
+            "collaboration"
+        ]
+        == 3
+    )

@@ -363,6 +363,7 @@ class Scorer:
         self._emotions = {family: _phrases(words) for family, words in lexicon["emotions"].items() if words}
         self._emotion_order = list(lexicon.get("emotion_priority") or self._emotions)
         feeling_words = [w for words in lexicon["emotions"].values() for w in words if w.isalpha()]
+        self._small_talk = _phrases(lexicon["cues"].get("small_talk") or ["football"])
         self._feelings = _phrases([*(lexicon["cues"].get("emotion_word") or []), *feeling_words, "feel", "feeling"])
 
     # -- analysis -------------------------------------------------------------------------------------------
@@ -487,7 +488,7 @@ class Scorer:
             acts = self._apply_codes(norm, codes, acts)
         emotion = ctx.emotion or self.emotion_in(ctx.patient_line)
         repeated = _repeated_questions(acts, ctx.previous_replies)
-        turn = _Turn(acts, cues, emotion, ctx, repeated, norm, sentences)
+        turn = _Turn(acts, cues, emotion, ctx, repeated, norm, sentences, self._small_talk)
         dims = {
             "empathy": _empathy(turn),
             "collaboration": _collaboration(turn),
@@ -792,6 +793,7 @@ class _Turn:
     repeated: list[Detection]
     text: str
     sentences: list[str] = field(default_factory=list)
+    small_talk: re.Pattern[str] = re.compile(r"(?!x)x")  # the lexicon's small-talk phrases
 
     def words_in_sentence(self, det: Detection) -> int:
         if 0 <= det.sentence < len(self.sentences):
@@ -902,10 +904,21 @@ def _collaboration(turn: _Turn) -> Dimension:
             return Dimension(None, MAX_SCORE, False, _NOT_APPLICABLE["collaboration"], [])
         return Dimension(2, MAX_SCORE, True, "Neutral: nothing in this turn shares or takes power.", [])
     score = min(v for v, _ in caps) if caps else max((v for v, _ in gains), default=2)
-    if turn.repeated or turn.misfits():
+    chat = _small_talk_started(turn)
+    if turn.repeated or turn.misfits() or chat:
         score = min(score, 1)
+        minus += chat
     plus = [d for v, d in gains if v >= 3]
     return Dimension(score, MAX_SCORE, True, _reason(plus, minus), _evidence(plus, "+") + _evidence(minus, "-"))
+
+
+def _small_talk_started(turn: _Turn) -> list[Detection]:
+    """Small talk the clinician starts steps around the patient's agenda (CODING.md 4.13): collaboration 1.
+    Answering small talk the patient began is friendly, not off topic."""
+    chat = [c for c in turn.cues if c.name == "small_talk"]
+    if not chat or turn.small_talk.search((turn.ctx.patient_line or "").lower()):
+        return []
+    return chat
 
 
 def _shared_decision(turn: _Turn) -> Dimension:

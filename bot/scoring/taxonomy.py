@@ -181,6 +181,7 @@ CUE_LABELS = {
     "i_statement": "'I' statement",
     "you_statement": "'You' directive",
     "bad_news": "Bad-news words",
+    "small_talk": "Small talk",
 }
 # Unexplained jargon caps empathy and shared decision at this level (CODING.md 4.9: jargon answers no fear).
 JARGON_CAP = 1
