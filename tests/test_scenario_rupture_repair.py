@@ -192,7 +192,7 @@ def test_hard_reaches_less_far_than_gentle(scorer: Scorer, tony: Scenario, skill
 @pytest.mark.parametrize(
     ("line", "pool"),
     [
-        ("The clinic is running late because two consultants are off sick.", "explaining_while_angry"),
+        ("Two consultants are off sick today, which is why the clinic is running late.", "explaining_while_angry"),
         ("The waiting list is long for everyone.", "excuses_reaction"),
         ("I understand exactly how you feel.", "claimed_understanding_reaction"),
         ("I'm sorry you feel that way, but we are doing our best.", "non_apology_reaction"),
