@@ -212,3 +212,35 @@ def test_old_stored_states_still_play(scorer: Scorer) -> None:
 
     result = practice.take_turn("difficult-news", PatientState.from_dict(state).to_dict(), "mm")
     assert result["text"] and "minimal_reply" in result["events"]
+
+
+@pytest.mark.parametrize(
+    "sid,persona",
+    [
+        (s, p)
+        for s in (
+            "difficult-news",
+            "rescuer-trap",
+            "ambivalence-drinking",
+            "shared-decision-remedy",
+            "rupture-repair",
+            "attachment-heart-failure",
+        )
+        for p in scenario(s).persona_ids
+    ],
+)
+def test_every_patient_notices_a_question_passed_over_twice_then_lets_it_go(sid: str, persona: str) -> None:
+    engine = Engine(scenario(sid), "gentle", persona)
+    state = engine.start(2).state
+    state.last_asked, state.last_emotional = True, False
+    pools = []
+    for text in (
+        "I had a sandwich for lunch today.",
+        "The car park was busy this morning.",
+        "It rained all week here.",
+    ):
+        result = engine.step(state, TurnInput(frozenset(), text=text))
+        pools.append(result.pool)
+        state = result.state
+        state.last_asked, state.last_emotional = True, False  # as if each answer asked again
+    assert [p.endswith("question_passed_over") for p in pools] == [True, True, False]
