@@ -156,3 +156,55 @@ def test_small_talk_the_clinician_starts_is_off_topic(scorer: Scorer) -> None:
         ]
         == 3
     )
+
+
+# -- a newcomer's cases (each one of a kind) ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("line", "reply"),
+    [
+        ("I feel like a terrible mother since I got ill.", "You're not a bad mother."),
+        ("It's my fault he got ill, I should have noticed.", "You mustn't blame yourself."),
+        ("Everyone thinks I'm lazy.", "I wouldn't say you're lazy at all."),
+    ],
+)
+def test_negating_a_harsh_self_judgement_is_support_not_blame(scorer: Scorer, line: str, reply: str) -> None:
+    got = found(scorer, reply, line)
+    assert "nurse_support" in got and not got & {"confront_blame", "abuse", "dismiss"}
+
+
+def test_you_must_be_exhausted_names_a_feeling_and_orders_nothing(scorer: Scorer) -> None:
+    got = found(scorer, "You must be exhausted.", "I've been up every night with the baby.")
+    assert "direct_command" not in got
+
+
+def test_leave_it_all_to_me_is_rescuing_not_an_order(scorer: Scorer) -> None:
+    got = found(scorer, "Don't worry, I'll sort it all out for you. Leave it all to me.", "I can't cope with the forms.")
+    assert "direct_command" not in got and got & {"rescue_take_over", "premature_reassurance"}
+
+
+def test_a_bare_i_understand_is_perfunctory(scorer: Scorer) -> None:
+    assert dims(scorer, "I understand.", "I'm terrified I won't see my kids grow up.")["empathy"] == 1
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["I don't know whether to have the chemo.", "I can't decide about the surgery."],
+)
+def test_a_decision_the_patient_raises_is_in_play(scorer: Scorer, line: str) -> None:
+    assert dims(scorer, "It's your decision, and I'll support whatever you choose.", line)["shared_decision"] == 3
+
+
+@pytest.mark.parametrize(
+    ("line", "family"),
+    [
+        ("I've been feeling really low since the diagnosis.", "sadness"),
+        ("My husband died in March.", "sadness"),
+        ("I feel useless.", "shame"),
+    ],
+)
+def test_more_emotion_cues(scorer: Scorer, line: str, family: str) -> None:
+    assert scorer.emotion_in(line) == family
+
+
+def test_cutting_down_is_not_sadness(scorer: Scorer) -> None:
+    assert scorer.emotion_in("I managed to cut down to three drinks last week.") is None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import random
 from collections.abc import Sequence
 from dataclasses import replace
@@ -20,7 +19,6 @@ from bot.evaluation.session_figure import (
     CANDIDATES,
     FIXED,
     PRODUCT_FIGURE,
-    LogisticFigure,
     SessionCounts,
     counts_from_runs,
     counts_from_scores,
@@ -31,14 +29,7 @@ from bot.evaluation.session_figure import (
     stratified_folds,
 )
 from bot.scoring import Scorer
-from bot.scoring.summary import (
-    QUALITY_KEY,
-    SESSION_INTERCEPT,
-    SESSION_MEAN,
-    SESSION_SCALE,
-    SESSION_WEIGHTS,
-    miti_metrics,
-)
+from bot.scoring.summary import QUALITY_KEY, miti_metrics
 from tests.test_evaluation import EVAL, synthetic_sessions, write_csv
 
 ANNOMI = EVAL / "AnnoMI-full-dev.csv"
@@ -179,9 +170,8 @@ def test_product_candidate_is_the_summary_figure() -> None:
     ]
     counts = counts_from_scores("t", True, scores)
     assert (counts.turns, counts.coded, counts.questions, counts.reflections) == (5, 9, 1, 2)
-    shipped = LogisticFigure(SESSION_MEAN, SESSION_SCALE, SESSION_WEIGHTS, SESSION_INTERCEPT)
-    assert PRODUCT_FIGURE.startswith("logistic")
-    assert counts.product == miti_metrics(scores)[QUALITY_KEY] == round(1 / (1 + math.exp(-shipped(counts))), 3)
+    # the report shows the chosen figure moved to 0-1 (1 + its value): the same order, so the same AUC
+    assert counts.product == miti_metrics(scores)[QUALITY_KEY] == round(1 + FIXED[PRODUCT_FIGURE][1](counts), 3)
 
 
 # -- command line and the real file ---------------------------------------------------------------------------

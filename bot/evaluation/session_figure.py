@@ -36,7 +36,7 @@ from bot.evaluation.metrics import auc
 from bot.scoring.summary import QUALITY_KEY, miti_metrics
 
 # The candidate that ``summary.miti_metrics`` computes today as QUALITY_KEY (a test keeps the two equal).
-PRODUCT_FIGURE = "logistic_c0.1"
+PRODUCT_FIGURE = "not_directive"
 OUTER_FOLDS = 5
 INNER_FOLDS = 5
 # Repeats of each split: with 12 low-quality sessions a single split is noisy. At 3 inner repeats the figure picked

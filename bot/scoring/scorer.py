@@ -265,6 +265,30 @@ _EXPERIENCE = re.compile(
 )
 
 
+# Negating the patient's harsh word about themselves reassures ("You're not a bad mother.", "You mustn't blame
+# yourself."): support, never blame (CODING.md section 1, negation and scope).
+_REASSURING_NEGATION = re.compile(
+    r"(?:\bnot\b|n't\b|\bnever\b)(?:\s+\S+){0,4}?\s+(?:a\s+)?(?:bad|lazy|stupid|weak|useless|"
+    r"failure|burden|to blame|blame yourself|your fault|selfish|pathetic|idiot|terrible|awful|hopeless|mad|crazy)\b",
+    re.I,
+)
+_ABOUT_YOU = re.compile(r"\b(?:you're|you are|you were|you aren't|yourself|your fault|ur)\b", re.I)
+
+
+def _reassures(sentence: str) -> bool:
+    """Denying a harsh word the patient used of themselves, about them, with no put-down beside it."""
+    return (
+        _REASSURING_NEGATION.search(sentence) is not None
+        and _ABOUT_YOU.search(sentence) is not None
+        and not sentence.endswith("?")
+        and _PUT_DOWN.search(sentence) is None
+    )
+
+
+# A bare "I understand" is the perfunctory empathy of CODING.md's level 1, not an acknowledgement.
+_PERFUNCTORY = re.compile(r"^\W*(?:ok(?:ay)?,?\s+)?(?:i understand|i know|i see|i get it|i hear you)\W*$", re.I)
+
+
 # Rule acts whose phrase must open the sentence: "I'm afraid..." prepares news; "..., I'm afraid" apologises.
 _OPENING_ONLY = frozenset({"warning_shot"})
 # Orders (CODING.md 4.5, MISC "direct"): a bare imperative, or "you must / have to / need to / 'd better", with
@@ -281,8 +305,8 @@ _NOT_AN_ORDER = re.compile(
     _LEAD + r"(?:go on|go ahead|take your time|take a seat|take a moment|tell me|take me through|keep going|"
     r"carry on|come in|come and|sit down,? please|have a seat|don'?t (?:worry|hesitate|rush|apologi[sz]e|be sorry|"
     r"feel)|never mind|be honest with me|get in touch|give me a (?:moment|second|minute)|do you|do tell|"
-    r"make yourself|check (?:in|with me)|stop me|feel free|(?:do|would|can|could|will) u\b|"
-    r"leave (?:it|this|that|everything)? ?(?:to|with|w) me|"
+    r"make yourself|check (?:in|with me)|stop me|feel free|don'?t get me started|(?:do|would|can|could|will) u\b|"
+    r"leave (?:it|this|that|everything)? ?(?:all )?(?:to|with|w) me|"
     r"give (?:me|it to me|them to me|to me|it time)|ring me|call me|come (?:back )?and see me|come on|"
     r"(?:get a grip|grow up|pull yourself together|man up|chin up|snap out of it|get over it|cheer up)|"
     r"don'?t (?:be (?:so|dumb|stupid|silly|daft|an idiot|ridiculous|soft)|come crying|think about it))",
@@ -291,7 +315,9 @@ _NOT_AN_ORDER = re.compile(
 _COMMITMENT = re.compile(r"\b(?:i'll|i will|ill|i'm going to|i am going to|let me)\b", re.I)
 # Put-downs aimed at a feeling (CODING.md 4.5): dismissing, not a command.
 _PUT_DOWN = re.compile(
-    _LEAD + r"(?:get a grip|pull yourself together|man up|chin up|snap out of it|get over it|cheer up|"
+    r"(?:^|[,;]\s*|\bbut\s+(?:you need to\s+)?|\byou need to\s+)\W*"
+    r"(?:(?:well|so|ok|okay|right|now|just|please|honestly|look|listen|come on),?\s+)*"
+    r"(?:get a grip|pull yourself together|man up|chin up|snap out of it|get over it|cheer up|"
     r"stop (?:being so|catastrophi[sz]ing|moaning|whinging|overthinking)|"
     r"don'?t be (?:so )?(?:soft|silly|daft|dramatic))",
     re.I,
@@ -304,7 +330,11 @@ _ASKED_FOR_ADVICE = re.compile(
     re.I,
 )
 _PROHIBITION = re.compile(_LEAD + r"(?:don'?t|do not|never|no more|no)\b", re.I)
-_MUST = re.compile(r"\byou(?:'ve| have)? (?:must|have to|need to|'d better|had better|got to|gotta)\b", re.I)
+_MUST = re.compile(
+    r"\byou(?:'ve| have)? (?:must|have to|need to|'d better|had better|got to|gotta)\b(?! (?:be|have been|feel|find|"
+    r"wonder|think|know)\b)",
+    re.I,
+)
 _HEDGE = re.compile(
     r"\b(?:try|maybe|perhaps|could|might|if you (?:like|want|can)|when you can|or something|i'd|i would)\b", re.I
 )
@@ -417,6 +447,13 @@ class Scorer:
                 second = seconds[i]
                 if second and _second_counts(second, threshold, found, sent_text):
                     found[second[0]] = _whole(second[0], whole, "model")
+            if (
+                _REASSURING_NEGATION.search(sent_text)
+                and not sent_text.endswith("?")
+                and not _PUT_DOWN.search(sent_text)
+            ):
+                found = {k: v for k, v in found.items() if k not in {"confront_blame", "abuse", "dismiss"}}
+                found.setdefault("nurse_support", _whole("nurse_support", whole, "rule"))
             if _PUT_DOWN.search(sent_text):
                 found.setdefault("dismiss", _whole("dismiss", whole, "rule"))
             elif _is_order(sent_text) and not found.keys() & {"advise_without_permission", "premature_reassurance"}:
@@ -795,6 +832,9 @@ class _Turn:
     sentences: list[str] = field(default_factory=list)
     small_talk: re.Pattern[str] = re.compile(r"(?!x)x")  # the lexicon's small-talk phrases
 
+    def sentence_of(self, det: Detection) -> str:
+        return self.sentences[det.sentence] if 0 <= det.sentence < len(self.sentences) else det.text
+
     def words_in_sentence(self, det: Detection) -> int:
         if 0 <= det.sentence < len(self.sentences):
             return len(self.sentences[det.sentence].split())
@@ -848,6 +888,7 @@ def _empathy(turn: _Turn) -> Dimension:
     if caps and min(v for v, _ in caps) == 0:
         return Dimension(0, MAX_SCORE, True, _reason([], minus), _evidence(minus, "-"))
     gains = [(_acknowledged(turn, v, d), d) for v, d in gains]
+    gains = [(1 if _PERFUNCTORY.match(turn.sentence_of(d)) else v, d) for v, d in gains]
     score = max((v for v, _ in gains), default=0)
     substantive = {d.sentence for v, d in gains if v >= 3 and d.name in _SUBSTANTIVE}
     kinds = {d.name for v, d in gains if v >= 3 and d.name in _SUBSTANTIVE}
@@ -912,6 +953,14 @@ def _collaboration(turn: _Turn) -> Dimension:
     return Dimension(score, MAX_SCORE, True, _reason(plus, minus), _evidence(plus, "+") + _evidence(minus, "-"))
 
 
+# The patient's own line puts a choice on the table ("I can't decide about the surgery"): three-talk applies.
+_DECISION_LINE = re.compile(
+    r"\b(?:decide|decision|deciding|choose|choice|whether (?:to|i should)|should i (?:have|take|go|start|stop)|"
+    r"which (?:one|option|treatment)|can't make up my mind|option|options)\b",
+    re.I,
+)
+
+
 def _small_talk_started(turn: _Turn) -> list[Detection]:
     """Small talk the clinician starts steps around the patient's agenda (CODING.md 4.13): collaboration 1.
     Answering small talk the patient began is friendly, not off topic."""
@@ -928,7 +977,7 @@ def _shared_decision(turn: _Turn) -> Dimension:
     names = {a.name for a in turn.counted}
     talk = [a for a in turn.counted if a.name in _SDM_TALK]
     decided = [a for a in turn.acts if a.name == "decide_for_patient"]
-    in_play = turn.ctx.decision_in_play
+    in_play = turn.ctx.decision_in_play or bool(_DECISION_LINE.search(turn.ctx.patient_line or ""))
     if not in_play and not talk and not decided:
         return Dimension(None, MAX_SCORE, False, _NOT_APPLICABLE["shared_decision"], [])
     minus: list[Detection] = list(decided)

@@ -6,7 +6,6 @@ storage years later without re-scoring. MITI thresholds are the manual's expert 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,32 +50,14 @@ _NONE = ACTS["give_information"]
 
 # The session figure (scoring issue, item 8): chosen by nested cross-validation by transcript on the AnnoMI
 # development half among a fixed family of MITI-based figures (`rapport eval session-figure`,
-# bot/evaluation/session_figure.py): a logistic regression (L2, C = 0.1) on the session's shares of simple and
-# complex reflections, closed and open questions, MI-adherent and MI-non-adherent acts, and information. The
-# coefficients are the same procedure's fit on all 67 sessions with the shipped scorer (training data
-# fingerprint f11b37b7b680be37); `rapport eval session-figure --json` prints them again ("shipped").
-SESSION_FEATURES = (
-    "simple_reflections",
-    "complex_reflections",
-    "closed_questions",
-    "open_questions",
-    "mi_adherent",
-    "mi_non_adherent",
-    "information",
-)
-SESSION_MEAN = (0.069076, 0.225270, 0.101404, 0.197201, 0.121529, 0.053746, 0.043384)
-SESSION_SCALE = (0.063234, 0.105802, 0.081129, 0.122495, 0.072582, 0.053706, 0.056637)
-SESSION_WEIGHTS = (0.216117, 0.407967, -0.023226, 0.344060, 0.246903, -0.459207, -0.354669)
-SESSION_INTERCEPT = 1.768320
+# bot/evaluation/session_figure.py, where it is "not_directive"): the share of the session's coded acts that
+# are neither MI-non-adherent (confronting, persuading, advising without permission, directing, deciding for
+# the patient, abuse) nor giving information. MITI 4.2.1 counts both as the clinician doing the telling.
 
 
-def session_quality(shares: Sequence[float]) -> float:
-    """The chance, 0-1, that an MI expert would rate a session with these act shares (in SESSION_FEATURES
-    order, each a share of the session's coded acts) as high quality, by the AnnoMI-fitted regression."""
-    z = SESSION_INTERCEPT + sum(
-        w * (x - m) / sd for w, x, m, sd in zip(SESSION_WEIGHTS, shares, SESSION_MEAN, SESSION_SCALE, strict=True)
-    )
-    return 1.0 / (1.0 + math.exp(-z))
+def session_quality(non_adherent: int, information: int, coded: int) -> float | None:
+    """1 - (MI-non-adherent + information) / coded acts, from 0 to 1; None when nothing was coded."""
+    return 1.0 - (non_adherent + information) / coded if coded else None
 
 
 def miti_metrics(scores: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -128,9 +109,7 @@ def miti_metrics(scores: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "giving_information": info,
         "coded_acts": coded,
         "mi_consistency": round((sr + cr + adherent - non_adherent) / coded, 3) if coded else None,
-        QUALITY_KEY: round(session_quality([x / coded for x in (sr, cr, q - oq, oq, adherent, non_adherent, info)]), 3)
-        if coded
-        else None,
+        QUALITY_KEY: _round(session_quality(non_adherent, info, coded)),
         "bands": {
             "reflection_to_question": _band(r2q, MITI_THRESHOLDS["reflection_to_question"]),
             "percent_complex": _band(pct, MITI_THRESHOLDS["percent_complex"]),
@@ -138,6 +117,10 @@ def miti_metrics(scores: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "thresholds": MITI_THRESHOLDS,
         "note": MITI_NOTE,
     }
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 3) if value is not None else None
 
 
 def _band(value: float | None, limits: dict[str, float]) -> str | None:
