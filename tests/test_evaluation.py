@@ -292,13 +292,13 @@ needs_data = pytest.mark.skipif(
 def test_floors_shipped_model_on_annomi(scorer: Scorer) -> None:
     report = evaluate_annomi(scorer, read_annomi(EVAL / "AnnoMI-full-dev.csv"))
     assert report["utterances"] == 2606
-    # 0.679 before the scoring issue; 0.638 since: the acts AnnoMI files under "other" grew (minimal
+    # 0.679 before the scoring issue; 0.632 since: the acts AnnoMI files under "other" grew (minimal
     # encouragers, dismissing, self-disclosure) and the fallback rules that called any "you" statement a
     # reflection and any long one information were removed for their poor precision on unfamiliar text.
-    assert report["macro_f1"] >= 0.63
-    # Apparent AUC of the shipped session figure on the half it was fitted to; its nested estimate is in
-    # docs/scoring.md (rapport eval session-figure).
-    assert report["session_auc"] >= 0.92
+    assert report["macro_f1"] >= 0.62
+    # Apparent AUC of the shipped session figure (0.920) on the half it was chosen on; its nested estimate,
+    # 0.894, is in docs/scoring.md (rapport eval session-figure).
+    assert report["session_auc"] >= 0.90
     assert report["question_subtype_f1"] >= 0.55
     assert report["utterances_per_s"] >= 300  # shared CI machine; ~1,000-1,700 measured on a quiet core
 
