@@ -19,7 +19,7 @@ from bot.evaluation.metrics import cohen_kappa, gwet_ac1
 from bot.practice import misfit_acts
 from bot.scenarios import get_scenario
 from bot.scoring.linear import split_sentences
-from bot.scoring.scorer import ScoringContext
+from bot.scoring.scorer import HARMFUL_ACTS, ScoringContext
 from bot.scoring.taxonomy import NO_ACT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,19 +110,6 @@ def _mean(values: Iterable[float | None]) -> float | None:
 
 # -- measuring a scorer against the gold codes -----------------------------------------------------------------
 GOLD_FILE = BENCHMARK_DIR / "gold.jsonl"
-HARMFUL_ACTS = frozenset(
-    {
-        "advise_without_permission",
-        "persuade_warn",
-        "confront_blame",
-        "premature_reassurance",
-        "rescue_take_over",
-        "direct_command",
-        "dismiss",
-        "decide_for_patient",
-        "abuse",
-    }
-)
 
 
 def read_benchmark(folder: Path = BENCHMARK_DIR, gold: Path | None = None) -> list[dict[str, Any]]:
