@@ -507,3 +507,22 @@ def test_a_perfect_spikes_report_shows_no_red_bars_and_the_trainees_turn_numbers
     # MITI's bands are not shown for breaking news: its counts only, and why.
     assert not browser.find_elements(By.CSS_SELECTOR, "#miti .band")
     assert "not used here" in browser.find_element(By.ID, "instruments").text
+
+
+def test_the_mi_scenario_report_shows_miti_bands_and_no_spikes(stack: dict[str, Any], browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    start = {"display_name": "Browser Trainee", "scenario_id": "ambivalence-drinking", "seed": 3}
+    session_id = _post(stack, "/api/sessions", start, "mi-start-00001")["session"]["id"]
+    replies = ["What brings you in today?", "It sounds like part of you is worried about the drinking."]
+    for i, text in enumerate(replies):
+        _post(stack, f"/api/sessions/{session_id}/messages", {"text": text}, f"mi-{session_id}-{i}")
+    _post(stack, f"/api/sessions/{session_id}/end", {}, f"mi-{session_id}-end")
+    browser.get(f"{stack['base']}/report.html?id={session_id}")
+    _wait(browser).until(lambda d: _count(d, "#miti .miti-table tbody tr") >= 4)
+    assert not browser.find_elements(By.ID, "spikes")  # no news is broken: no SPIKES checklist, not even empty
+    assert "SPIKES checklist: not used here" in browser.find_element(By.ID, "instruments").text
+    miti = browser.find_element(By.ID, "miti")
+    assert miti.find_elements(By.CSS_SELECTOR, ".band-good, .band-fair, .band-below, .band-none")
+    assert "Session quality" in miti.text and "not norms" in miti.text
+    assert browser.find_element(By.ID, "rubric-heading").text == "MITI codes and change talk"

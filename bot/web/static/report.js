@@ -151,9 +151,15 @@
       ['MI-non-adherent (confront, persuade)', String(m.mi_non_adherent != null ? m.mi_non_adherent : '—'), '—', '—',
         h('span', { class: 'band band-none' }, 'count; lower is better')]
     ];
+    // Rapport's session figure (docs/scoring.md, section 4), then MI consistency, which only describes.
+    if (m.session_quality != null) {
+      rows.push(['Session quality: share of your coded moves that were not telling (not confronting, persuading, directing or giving information), 0 to 1 (Rapport\'s session figure, not a MITI score)',
+        R.formatNumber(m.session_quality, 2) || '—', '—', '—',
+        h('span', { class: 'band band-none', title: '1 − (MI-non-adherent + information) ÷ coded acts; its agreement with expert session ratings is in docs/scoring.md' }, 'higher is better')]);
+    }
     if (m.mi_consistency != null) {
-      rows.push(['MI consistency: net share of coded acts, -1 to 1 (Rapport\'s session figure, not a MITI score)', R.formatNumber(m.mi_consistency, 2) || '—', '—', '—',
-        h('span', { class: 'band band-none', title: 'Listening moves up, telling and confronting down; its agreement with expert session ratings is in docs/scoring.md' }, 'higher is better')]);
+      rows.push(['MI consistency: net share of coded acts that is MI-consistent, -1 to 1 (descriptive, not a MITI score)', R.formatNumber(m.mi_consistency, 2) || '—', '—', '—',
+        h('span', { class: 'band band-none', title: '(reflections + MI-adherent − MI-non-adherent) ÷ coded acts' }, 'higher is better')]);
     }
     var tbody = h('tbody');
     rows.forEach(function (r) {
