@@ -178,7 +178,9 @@ def test_you_must_be_exhausted_names_a_feeling_and_orders_nothing(scorer: Scorer
 
 
 def test_leave_it_all_to_me_is_rescuing_not_an_order(scorer: Scorer) -> None:
-    got = found(scorer, "Don't worry, I'll sort it all out for you. Leave it all to me.", "I can't cope with the forms.")
+    got = found(
+        scorer, "Don't worry, I'll sort it all out for you. Leave it all to me.", "I can't cope with the forms."
+    )
     assert "direct_command" not in got and got & {"rescue_take_over", "premature_reassurance"}
 
 
