@@ -39,6 +39,9 @@ NEWS_PERFECT = [
     "care nurse today. Shall we agree that together?",
 ]
 
+# The news alone, with nothing before it in the reply that could prepare the patient.
+BARE_NEWS = "The biopsy shows a breast cancer."
+
 
 def play_session(
     store: Store,
@@ -177,7 +180,8 @@ def test_ties_go_to_the_earliest_turns_whatever_the_order(scorer: Scorer) -> Non
 def test_a_perception_question_is_not_credited_as_the_warning_shot(store: Store, scorer: Scorer) -> None:
     asked = "I'm afraid I have to ask, what have you been told so far?"
     assert {"warning_shot", "perception_check"} <= {a["act"] for a in scorer.score(asked).to_dict()["acts"]}
-    _, report = play_session(store, scorer, "difficult-news", [NEWS_PERFECT[0], asked, NEWS_PERFECT[4]])
+    assert "warning_shot" not in {a["act"] for a in scorer.score(BARE_NEWS).to_dict()["acts"]}
+    _, report = play_session(store, scorer, "difficult-news", [NEWS_PERFECT[0], asked, BARE_NEWS])
     steps = _spikes(report)
     assert steps["perception"]["status"] == "done" and steps["perception"]["turn"] == 2
     assert steps["warning_shot"]["status"] == "missed" and steps["warning_shot"]["turn"] is None
@@ -193,7 +197,7 @@ def test_a_warning_shot_counts_only_before_the_news(store: Store, scorer: Scorer
     paused = "I'm afraid it's not the news we hoped for. The biopsy shows a breast cancer."
     _, report = play_session(store, scorer, "difficult-news", [NEWS_PERFECT[1], paused])
     assert _spikes(report)["warning_shot"]["status"] == "done"
-    late = [NEWS_PERFECT[4], NEWS_PERFECT[3]]  # the news first, then the "warning"
+    late = [BARE_NEWS, NEWS_PERFECT[3]]  # the news first, then the "warning"
     _, report = play_session(store, scorer, "difficult-news", late)
     assert _spikes(report)["warning_shot"]["status"] == "out_of_order"
 
@@ -201,7 +205,7 @@ def test_a_warning_shot_counts_only_before_the_news(store: Store, scorer: Scorer
 def test_a_summary_is_not_credited_as_the_strategy(store: Store, scorer: Scorer) -> None:
     summary = "Let me summarise what we've talked about so far."
     assert "summarise" in {a["act"] for a in scorer.score(summary).to_dict()["acts"]}
-    _, report = play_session(store, scorer, "difficult-news", [NEWS_PERFECT[4], summary])
+    _, report = play_session(store, scorer, "difficult-news", [BARE_NEWS, summary])
     steps = _spikes(report)
     assert steps["summary"]["status"] == "done" and steps["strategy"]["status"] == "missed"
 
