@@ -81,7 +81,7 @@ def scoring_context(scenario: Scenario, patient: PatientState) -> ScoringContext
         decision_in_play=scenario.rubric == "option5" or bool(_DECISION_ACTS & set(patient.acts_seen)),
         misfit_acts=misfit_acts(scenario, patient.persona),
         jargon=tuple(scenario.jargon),
-        tips=scenario_tips(scenario, patient.persona),
+        tips=scenario_tips(scenario, patient.persona, revealed=tuple(patient.revealed)),
     )
 
 

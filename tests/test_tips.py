@@ -17,7 +17,8 @@ import yaml
 
 from bot import practice
 from bot.scenarios import Scenario, get_scenario, library
-from bot.scenarios.tips import TipsError, load_tips_file, scenario_tips, tips_path
+from bot.scenarios.engine import PatientState
+from bot.scenarios.tips import TipsError, concern_index, load_tips_file, scenario_tips, tips_path
 from bot.scoring import Scorer
 from bot.scoring.feedback import HARMFUL_ACTS, choose_tip, generic_alternatives, generic_recommends, generic_texts
 from tests import test_scenario_ambivalence as drinking
@@ -61,16 +62,21 @@ class Turn:
     text: str
     acts: set[str]
     tip: dict[str, str]
+    revealed: tuple[str, ...] = ()  # the concerns the patient had revealed when the tip was shown
 
 
-def _play(scorer: Scorer, scenario_id: str, persona: str | None, lines: list[str]) -> list[tuple[str, dict[str, Any]]]:
-    """The transcript through bot.practice, as the action server runs it; the scored turns in order."""
+def _play(
+    scorer: Scorer, scenario_id: str, persona: str | None, lines: list[str]
+) -> list[tuple[str, dict[str, Any], tuple[str, ...]]]:
+    """The transcript through bot.practice, as the action server runs it; the scored turns in order, each with the
+    concerns revealed before it."""
     state = practice.start(scenario_id, "gentle", seed=3, persona=persona)["state"]
     scored = []
     for text in lines:
+        revealed = tuple(state.get("revealed", ()))
         result = practice.take_turn(scenario_id, state, text, scorer=scorer)
         if result["score"] is not None:
-            scored.append((text, result["score"]))
+            scored.append((text, result["score"], revealed))
         state = result["state"]
         if result["ended"]:
             break
@@ -81,9 +87,9 @@ def _play(scorer: Scorer, scenario_id: str, persona: str | None, lines: list[str
 def turns(scorer: Scorer) -> list[Turn]:
     out = []
     for scenario_id, persona, skilled, _, lines in TRANSCRIPTS:
-        for text, score in _play(scorer, scenario_id, persona, lines):
+        for text, score, revealed in _play(scorer, scenario_id, persona, lines):
             acts = {a["act"] for a in score["acts"]}
-            out.append(Turn(scenario_id, persona, skilled, text, acts, score["tip"]))
+            out.append(Turn(scenario_id, persona, skilled, text, acts, score["tip"], revealed))
     return out
 
 
@@ -96,7 +102,7 @@ def _scenario(scenario_id: str) -> Scenario:
 def _recommends(turn: Turn) -> set[str]:
     source, _, tip_id = turn.tip["id"].partition(":")
     if source == "scenario":
-        tips = {t["id"]: t for t in scenario_tips(_scenario(turn.scenario), turn.persona)}
+        tips = {t["id"]: t for t in scenario_tips(_scenario(turn.scenario), turn.persona, revealed=turn.revealed)}
         assert tip_id in tips, f"{turn.tip['id']} is not a tip of {turn.scenario}/{turn.persona}"
         return set(tips[tip_id]["recommends"])
     assert source == "generic", turn.tip
@@ -127,6 +133,26 @@ def test_tips_shown_never_carry_another_scenarios_content(turns: list[Turn]) -> 
             if other != turn.scenario:
                 leaked = _leaks(shown, terms, _file_text(turn.scenario))
                 assert not leaked, (turn.scenario, other, leaked, turn.tip)
+
+
+def test_no_tip_gives_away_a_concern_before_the_patient_reveals_it(turns: list[Turn]) -> None:
+    """Over every scripted transcript: a tip shown before a concern came out carries none of its distinctive
+    content, and a tip declared for a concern is shown only after it came out."""
+    reveals = 0
+    for turn in turns:
+        scenario = _scenario(turn.scenario)
+        concerns = concern_index(scenario)[turn.persona or ""]
+        shown = f"{turn.tip['text']} {turn.tip['alternative']}"
+        for concern_id, words in concerns.items():
+            if concern_id not in turn.revealed:
+                assert not words.spoiled_by(shown), (turn.scenario, turn.persona, concern_id, turn.text, turn.tip)
+        source, _, tip_id = turn.tip["id"].partition(":")
+        if source == "scenario":
+            everything = tuple(concerns)
+            (tip,) = [t for t in scenario_tips(scenario, turn.persona, revealed=everything) if t["id"] == tip_id]
+            assert tip["concern"] is None or tip["concern"] in turn.revealed, (turn.scenario, tip_id, turn.revealed)
+            reveals += tip["concern"] is not None
+    assert reveals, "no transcript reaches a tip about a revealed concern: the test no longer covers it"
 
 
 def test_at_least_forty_distinct_tips_over_the_skilled_transcripts(turns: list[Turn]) -> None:
@@ -184,6 +210,57 @@ def test_generic_tips_name_no_scenarios_content() -> None:
         assert not re.search(r"\b(?:biopsy|biopsies|results?|scan|tablets?|cancer|liver|heart|sugar)\b", text, re.I), (
             text
         )
+
+
+def test_a_concern_tip_is_offered_only_after_the_reveal() -> None:
+    """Anxious Ray's reading of the odds (counting Christmases) is his to tell: its tips wait for the reveal."""
+    heart = _scenario("attachment-heart-failure")
+    before = {t["id"] for t in scenario_tips(heart, "anxious")}
+    assert "anxious-the-odds" not in before and "anxious-the-nights" not in before
+    assert {t["id"] for t in scenario_tips(heart, "anxious", revealed=())} == before
+    after = {t["id"] for t in scenario_tips(heart, "anxious", revealed=["read_the_odds"])}
+    assert {"anxious-the-odds", "anxious-odds-honest"} <= after and "anxious-the-nights" not in after
+    assert before < after
+    assert scenario_tips(heart, "anxious", revealed=("read_the_odds",)) is scenario_tips(
+        heart, "anxious", revealed=["read_the_odds", "not-a-concern"]
+    )
+    # and the product's turn path passes the patient's revealed concerns on
+    state = PatientState.from_dict(practice.start(heart.id, "gentle", seed=3, persona="anxious")["state"])
+    tips = practice.scoring_context(heart, state).tips or ()
+    assert "anxious-the-odds" not in {t["id"] for t in tips}
+    state.revealed.append("read_the_odds")
+    tips = practice.scoring_context(heart, state).tips or ()
+    assert "anxious-the-odds" in {t["id"] for t in tips}
+
+
+def test_the_testers_case_ray_looked_it_up_but_has_not_told_the_odds(scorer: Scorer) -> None:
+    """Early on, anxious Ray says he looked it up (an open line): the tip must not tell the trainee about the
+    Christmases he has been counting until he says so himself."""
+    heart = _scenario("attachment-heart-failure")
+    odds = concern_index(heart)["anxious"]["read_the_odds"]
+    reply = "I can see you are worried. What do you understand about it?"
+    state = PatientState.from_dict(practice.start(heart.id, "gentle", seed=3, persona="anxious")["state"])
+    state.last_line = "The letter said heart failure, and I looked it up, which I shouldn't have. That's all I know."
+    before = scorer.score(reply, context=practice.scoring_context(heart, state)).to_dict()["tip"]
+    assert before["id"] != "scenario:anxious-the-odds"
+    assert not odds.spoiled_by(f"{before['text']} {before['alternative']}"), before
+    state.revealed.append("read_the_odds")
+    after = scorer.score(reply, context=practice.scoring_context(heart, state)).to_dict()["tip"]
+    assert after["id"] == "scenario:anxious-the-odds"
+
+
+@pytest.mark.parametrize("scenario_id", sorted(library()))
+def test_every_tip_about_a_concern_declares_it(scenario_id: str) -> None:
+    """Loading checks it; here, also that no tip's text carries a concern it does not declare, per persona."""
+    scenario = _scenario(scenario_id)
+    for persona, concerns in concern_index(scenario).items():
+        everything = tuple(concerns)
+        for tip in scenario_tips(scenario, persona or None, revealed=everything):
+            shown = f"{tip['text']} {tip['alternative']}"
+            for concern_id, words in concerns.items():
+                if concern_id != tip["concern"]:
+                    assert not words.spoiled_by(shown), (scenario_id, persona, tip["id"], concern_id)
+    assert any(t["concern"] for t in load_tips_file(tips_path(scenario_id), scenario_id, scenario.personas))
 
 
 def test_scenario_tips_are_cached_per_scenario() -> None:
@@ -343,6 +420,81 @@ def test_a_broken_tips_file_falls_back_to_generic_tips(
     assert "unknown act 'mind_reading'" in caplog.text
     _write(tmp_path, [_GOOD])
     assert [t["id"] for t in scenario_tips(_scenario("difficult-news"))] == ["t1"]
+
+
+def test_the_loader_rejects_a_tip_that_gives_away_an_undeclared_concern(tmp_path: Path) -> None:
+    spoiler = dict(_GOOD, text="Jo nursed her mum when she was fifteen; ask about that.")
+    path = _write(tmp_path, [spoiler])
+    with pytest.raises(TipsError) as err:
+        load_tips_file(path, "difficult-news")
+    message = str(err.value)
+    assert (
+        str(path) in message
+        and "'t1'" in message
+        and "mum_and_ellie" in message
+        and "concern: mum_and_ellie" in message
+    )
+    # in the alternative too, and by a single telling pair of words
+    with pytest.raises(TipsError, match="the_delay"):
+        load_tips_file(
+            _write(tmp_path, [dict(_GOOD, alternative="You waited from Easter till June, Jo?")]), "difficult-news"
+        )
+    # declared, it loads, and waits for the reveal
+    (loaded,) = load_tips_file(_write(tmp_path, [dict(spoiler, concern="mum_and_ellie")]), "difficult-news")
+    assert loaded["concern"] == "mum_and_ellie"
+    # a declared concern does not excuse giving away another one
+    with pytest.raises(TipsError, match="the_delay"):
+        load_tips_file(
+            _write(tmp_path, [dict(spoiler, concern="mum_and_ellie", alternative="You waited from Easter till June?")]),
+            "difficult-news",
+        )
+
+
+def test_the_anxious_ray_spoiler_is_refused_undeclared(tmp_path: Path) -> None:
+    """The tester's case: Christmases counted at three in the morning, in a tip that does not declare it."""
+    tip = dict(
+        _GOOD,
+        persona=["anxious"],
+        text="Ray has been counting Christmases on his own at three in the morning.",
+        alternative="That sounds frightening, Ray.",
+        recommends=["nurse_name"],
+    )
+    path = tmp_path / "attachment-heart-failure.yml"
+    path.write_text(yaml.safe_dump({"scenario": "attachment-heart-failure", "tips": [tip]}), encoding="utf-8")
+    personas = _scenario("attachment-heart-failure").personas
+    with pytest.raises(TipsError, match="read_the_odds.*persona anxious"):
+        load_tips_file(path, "attachment-heart-failure", personas)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"concern": "secret_twin"}, "unknown concern 'secret_twin'"),
+        ({"concern": ""}, "'concern' must be one concern id"),
+        ({"concern": ["mum_and_ellie", "the_delay"]}, "'concern' must be one concern id"),
+    ],
+)
+def test_the_loader_rejects_an_unknown_concern(tmp_path: Path, change: dict[str, Any], message: str) -> None:
+    path = _write(tmp_path, [dict(_GOOD, **change)])
+    with pytest.raises(TipsError) as err:
+        load_tips_file(path, "difficult-news")
+    assert message in str(err.value) and str(path) in str(err.value) and "t1" in str(err.value)
+
+
+def test_a_persona_concern_must_belong_to_every_persona_the_tip_is_for(tmp_path: Path) -> None:
+    path = tmp_path / "attachment-heart-failure.yml"
+    personas = _scenario("attachment-heart-failure").personas
+
+    def load(**change: Any) -> list[dict[str, Any]]:
+        data = {"scenario": "attachment-heart-failure", "tips": [dict(_GOOD, **change)]}
+        path.write_text(yaml.safe_dump(data), encoding="utf-8")
+        return load_tips_file(path, "attachment-heart-failure", personas)
+
+    with pytest.raises(TipsError, match="unknown concern 'read_the_odds' for avoidant"):
+        load(concern="read_the_odds")
+    with pytest.raises(TipsError, match="unknown concern 'read_the_odds' for avoidant"):
+        load(concern="read_the_odds", persona=["avoidant"])
+    assert load(concern="read_the_odds", persona=["anxious"])[0]["concern"] == "read_the_odds"
 
 
 def test_the_loader_rejects_duplicate_ids_and_the_wrong_scenario(tmp_path: Path) -> None:
