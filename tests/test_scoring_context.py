@@ -210,3 +210,10 @@ def test_more_emotion_cues(scorer: Scorer, line: str, family: str) -> None:
 
 def test_cutting_down_is_not_sadness(scorer: Scorer) -> None:
     assert scorer.emotion_in("I managed to cut down to three drinks last week.") is None
+
+
+@pytest.mark.parametrize(
+    "line", ["Oh God. It's bad, isn't it? Please just say it.", "Right. ... OK. I'm listening. Go on."]
+)
+def test_plain_news_asked_for_is_an_honest_answer_not_an_ignored_feeling(scorer: Scorer, line: str) -> None:
+    assert dims(scorer, "The biopsy shows a breast cancer.", line)["empathy"] == 1

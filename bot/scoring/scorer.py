@@ -916,12 +916,19 @@ def _acknowledged(turn: _Turn, level: int, det: Detection) -> int:
     return min(level, 2) if short else level
 
 
+# The patient asked for the facts: a question, or a plea to be told ("Please just say it.").
+_ASKED = re.compile(
+    r"\?|\b(?:tell me|just say it|say it|give it (?:to )?me straight|be (?:honest|straight) with me|i'm listening)\b",
+    re.I,
+)
+
+
 def _unanswered(turn: _Turn) -> int:
     """An emotion with no empathic move: 0, except a bare acceptance (1, rule 4.11) and an honest factual answer
     to a worried question (1, rule 4.9)."""
     if not turn.acts:
         return 1 if len(turn.text.split()) <= 4 else 0
-    asked = (turn.ctx.patient_line or "").rstrip().endswith("?")
+    asked = _ASKED.search(turn.ctx.patient_line or "") is not None
     informs = turn.names & {"give_information", "check_understanding"}
     if (
         asked
