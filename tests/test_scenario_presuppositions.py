@@ -244,3 +244,61 @@ def test_every_patient_notices_a_question_passed_over_twice_then_lets_it_go(sid:
         state = result.state
         state.last_asked, state.last_emotional = True, False  # as if each answer asked again
     assert [p.endswith("question_passed_over") for p in pools] == [True, True, False]
+
+
+# --- 6. an answer fits the question that was asked ---------------------------------------------------------
+def play_each_seed(scorer: Scorer, sid: str, turns: list[str], persona: str | None = None) -> list[tuple[str, str]]:
+    """(pool, line) of the patient's last answer to these turns, for every seed in SEEDS."""
+    out = []
+    for seed in SEEDS:
+        pt = play(scorer, scenario(sid), turns, seed=seed, persona=persona)
+        out.append((pt.pools[-1], pt.steps[-1].line))
+    return out
+
+
+def test_paul_answers_an_opening_question_without_defending_drinking_nobody_raised(scorer: Scorer) -> None:
+    said = play_each_seed(scorer, "ambivalence-drinking", ["What's been happening since I last saw you?"])
+    assert {pool for pool, _ in said} == {"general_answer"}
+    drink = ("drink", "cans", "a can", "drunk")
+    assert not [line for _, line in said if any(w in line.lower() for w in drink)]
+    # once the drinking is raised, his defence of it comes back
+    asked = play_each_seed(scorer, "ambivalence-drinking", ["How do you feel about your drinking?"])
+    assert any(pool == "guarded_answer" and "drink" in line.lower() for pool, line in asked)
+
+
+def test_avoidant_ray_answers_a_perception_question_with_what_he_has_been_told(scorer: Scorer) -> None:
+    said = play_each_seed(
+        scorer, "attachment-heart-failure", ["What have you been told so far about the scan?"], persona="avoidant"
+    )
+    assert {pool for pool, _ in said} == {"v_perception"}
+    assert not [line for _, line in said if "sleeping" in line or "Puffed" in line or "Nights, mostly" in line]
+    assert any("GP" in line or "scan" in line or "letter" in line for _, line in said)
+
+
+def test_anxious_ray_hears_stopping_as_stopping_not_as_how_much_he_wants_to_know(scorer: Scorer) -> None:
+    said = play_each_seed(scorer, "attachment-heart-failure", ["Shall we stop there for today?"], persona="anxious")
+    assert not [pool for pool, _ in said if pool == "a_permission"]
+    assert not [line for _, line in said if "main bits" in line or "Just tell me" in line]
+    assert {pool for pool, _ in said} == {"a_stopping"}
+    # the detail line still answers the question it fits
+    engine = Engine(scenario("attachment-heart-failure"), "gentle", "anxious")
+    text = "How much detail would you like me to go into?"
+    lines = {
+        engine.step(engine.start(s).state, TurnInput(frozenset({"invitation"}), text=text)).line for s in range(30)
+    }
+    assert any("main bits" in ln for ln in lines)
+
+
+def test_anxious_ray_takes_the_time_he_is_given_and_hears_support_only_when_it_is_offered(scorer: Scorer) -> None:
+    turns = ["Shall we stop there for today?", "Take your time."]
+    said = play_each_seed(scorer, "attachment-heart-failure", turns, persona="anxious")
+    assert {pool for pool, _ in said} == {"a_given_time"}
+    assert not [line for _, line in said if "not on my own" in line or "keeping an eye" in line]
+    engine = Engine(scenario("attachment-heart-failure"), "gentle", "anxious")
+    support = frozenset({"nurse_support"})
+    for seed in range(30):  # support with no word about being alone, or about keeping an eye
+        result = engine.step(engine.start(seed).state, TurnInput(support, text="I'm happy to help."))
+        assert "not on my own" not in result.line and "keeping an eye" not in result.line
+    offered = "You're not on your own with this. We'll keep an eye on you together."
+    lines = {engine.step(engine.start(s).state, TurnInput(support, text=offered)).line for s in range(30)}
+    assert any("not on my own" in ln for ln in lines) and any("keeping an eye" in ln for ln in lines)
