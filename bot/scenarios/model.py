@@ -1109,42 +1109,31 @@ def _content_words(text: str) -> set[str]:
     return {_stem(w) for w in re.findall(r"[a-z]+", text.lower()) if len(w) >= 4 and w not in _STOP}
 
 
+def _declared(data: Any, key: str) -> set[str]:
+    """Every value of ``key`` in any mapping of the file, at any depth: a string or a list of strings."""
+    found: set[str] = set()
+    if isinstance(data, dict):
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            found.add(value)
+        elif isinstance(value, list):
+            found.update(str(v) for v in value)
+        for child in data.values():
+            found |= _declared(child, key)
+    elif isinstance(data, list):
+        for child in data:
+            found |= _declared(child, key)
+    return found
+
+
 def _pool_flags(data: dict[str, Any]) -> set[str]:
     """Flags that some pool sets: collected first, so conditions anywhere in the file may test them."""
-    found: set[str] = set()
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            sets = node.get("sets")
-            if isinstance(sets, list):
-                found.update(str(f) for f in sets)
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for value in node:
-                visit(value)
-
-    visit(data)
-    return found
+    return _declared(data, "sets")
 
 
 def _cue_names(data: dict[str, Any]) -> set[str]:
     """Cue names any pool or line declares: conditions may test answered:<cue> anywhere in the file."""
-    found: set[str] = set()
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            cue = node.get("cue")
-            if isinstance(cue, str) and cue:
-                found.add(cue)
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for value in node:
-                visit(value)
-
-    visit(data)
-    return found
+    return {name for name in _declared(data, "cue") if name}
 
 
 def _line_map(text: str) -> dict[Path_, int]:
